@@ -1,0 +1,2 @@
+//! The connector host: loads sandboxed source plugins and keeps Unique knowledge-base scopes in
+//! sync with their sources.

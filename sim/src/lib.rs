@@ -1,0 +1,1 @@
+//! Simulators of Confluence Cloud/DC and Unique.
