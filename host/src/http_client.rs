@@ -214,9 +214,18 @@ impl SendError {
 /// Sends `request` and waits at most [`RESPONSE_HEADERS_TIMEOUT`] for the status and headers. The
 /// body is then read under the client's body-idle timeout.
 pub async fn send(client: &Client, request: Request) -> Result<Response, SendError> {
+    send_with_header_timeout(client, request, RESPONSE_HEADERS_TIMEOUT).await
+}
+
+/// [`send`] with another response-header timeout (health pings use their own total budget).
+pub async fn send_with_header_timeout(
+    client: &Client,
+    request: Request,
+    timeout: Duration,
+) -> Result<Response, SendError> {
     let method = request.method().clone();
     let url = request.url().to_string();
-    match tokio::time::timeout(RESPONSE_HEADERS_TIMEOUT, client.execute(request)).await {
+    match tokio::time::timeout(timeout, client.execute(request)).await {
         Ok(Ok(response)) => Ok(response),
         Ok(Err(source)) => Err(SendError::Transport {
             method,
@@ -226,7 +235,7 @@ pub async fn send(client: &Client, request: Request) -> Result<Response, SendErr
         Err(_) => Err(SendError::HeadersTimeout {
             method,
             url,
-            timeout: RESPONSE_HEADERS_TIMEOUT,
+            timeout,
         }),
     }
 }
