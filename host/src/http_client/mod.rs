@@ -23,7 +23,10 @@ use reqwest::{Certificate, Client, ClientBuilder, Identity, Proxy, Request, Resp
 use url::Url;
 
 use crate::retry::{self, Transience};
-use crate::secret::Secret;
+
+mod proxy_settings;
+
+pub use proxy_settings::{ProxyConfigError, ProxyMode, ProxySettings};
 
 /// Time to establish a connection.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
@@ -33,57 +36,6 @@ pub const RESPONSE_HEADERS_TIMEOUT: Duration = Duration::from_secs(30);
 pub const BODY_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 
 const USER_AGENT: &str = concat!("confluence-connector/", env!("CARGO_PKG_VERSION"));
-
-/// How outbound traffic reaches the proxy (`PROXY_AUTH_MODE` and its variables).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ProxyMode {
-    /// No proxy: every client connects directly.
-    None,
-    /// A proxy that needs no credentials.
-    NoAuth { url: Url },
-    /// A proxy that takes `Proxy-Authorization: Basic base64(username:password)`.
-    UsernamePassword {
-        url: Url,
-        username: String,
-        password: Secret,
-    },
-    /// A TLS proxy (`https://`) that authenticates the connector by a client certificate.
-    SslTls {
-        url: Url,
-        client_cert_path: PathBuf,
-        client_key_path: PathBuf,
-    },
-}
-
-/// The proxy configuration of the process.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProxySettings {
-    pub mode: ProxyMode,
-    /// PEM bundle that verifies the proxy's own TLS certificate (`PROXY_SSL_CA_BUNDLE_PATH`).
-    pub ca_bundle_path: Option<PathBuf>,
-    /// Extra headers sent to the proxy, on `CONNECT` and on proxied plain-HTTP requests
-    /// (`PROXY_HEADERS`).
-    pub connect_headers: Vec<(String, String)>,
-}
-
-impl ProxySettings {
-    /// No proxy at all.
-    pub fn none() -> Self {
-        Self {
-            mode: ProxyMode::None,
-            ca_bundle_path: None,
-            connect_headers: Vec::new(),
-        }
-    }
-
-    /// A proxy in `mode`, without CA bundle or extra headers.
-    pub fn with_mode(mode: ProxyMode) -> Self {
-        Self {
-            mode,
-            ..Self::none()
-        }
-    }
-}
 
 /// Errors while building the clients; each names the file or setting at fault.
 #[derive(Debug, thiserror::Error)]
