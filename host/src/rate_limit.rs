@@ -128,6 +128,12 @@ impl RateLimiter {
         }
     }
 
+    /// [`Self::pause_until`] `now + delay`; `delay` is a clamped `Retry-After`
+    /// (see [`crate::retry::retry_after_delay`]).
+    pub fn pause_for(&self, delay: Duration) {
+        self.pause_until(Instant::now() + delay);
+    }
+
     /// The end of the current pause, if the limiter is paused.
     pub fn paused_until(&self) -> Option<Instant> {
         let bucket = self.lock_bucket();

@@ -103,16 +103,24 @@ pub enum Transience {
     Permanent,
 }
 
-/// Classifies a transport error: connection-level failures (reset, refused, DNS, unreachable,
-/// broken pipe, closed socket) and timeouts are transient; building, redirect and decoding errors
-/// are not.
+/// Classifies a reqwest error: connection-level failures (reset, refused, DNS, unreachable,
+/// broken pipe, closed socket, a body cut short) and timeouts are transient, and so is an
+/// `error_for_status` error with a transient status; anything else (building, redirect, a body
+/// that is not valid JSON) is permanent.
 pub fn classify(error: &reqwest::Error) -> Transience {
-    if error.is_builder() || error.is_redirect() || error.is_decode() || error.is_status() {
-        return Transience::Permanent;
+    if let Some(status) = error.status() {
+        // An `error_for_status` error: the status decides.
+        return if is_transient_status(status.as_u16()) {
+            Transience::Transient
+        } else {
+            Transience::Permanent
+        };
     }
     if error.is_timeout() || error.is_connect() {
         return Transience::Transient;
     }
+    // Look at the causes, whatever the kind: reqwest reports a body cut short while reading it
+    // with `bytes()`/`text()` as a *decode* error whose cause is hyper's incomplete body.
     if error
         .source()
         .is_some_and(|cause| source_chain(cause).any(is_transient_cause))
@@ -390,6 +398,119 @@ mod tests {
             .await
             .expect_err("the server hangs up");
         assert_eq!(classify(&error), Transience::Transient, "{error:?}");
+    }
+
+    /// Serves one connection: reads the request, writes `answer` raw, then holds the socket open
+    /// for `linger` before closing it.
+    async fn raw_server(answer: &'static str, linger: Duration) -> std::net::SocketAddr {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.expect("accept");
+            let mut buf = [0u8; 1024];
+            let _ = socket.read(&mut buf).await;
+            let _ = socket.write_all(answer.as_bytes()).await;
+            tokio::time::sleep(linger).await;
+        });
+        addr
+    }
+
+    #[tokio::test]
+    async fn body_cut_short_is_transient() {
+        let addr = raw_server(
+            "HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\nonly ten b",
+            Duration::ZERO,
+        )
+        .await;
+        let client = reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            .expect("client");
+        let response = client
+            .get(format!("http://{addr}/"))
+            .send()
+            .await
+            .expect("headers arrive");
+        let error = response.bytes().await.expect_err("body is truncated");
+        assert_eq!(classify(&error), Transience::Transient, "{error:?}");
+    }
+
+    #[tokio::test]
+    async fn idle_body_read_timeout_is_transient() {
+        let addr = raw_server(
+            "HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\nfirst",
+            Duration::from_secs(5),
+        )
+        .await;
+        let client = reqwest::Client::builder()
+            .no_proxy()
+            .read_timeout(Duration::from_millis(200))
+            .build()
+            .expect("client");
+        let response = client
+            .get(format!("http://{addr}/"))
+            .send()
+            .await
+            .expect("headers arrive");
+        let error = response.bytes().await.expect_err("body stalls");
+        assert!(error.is_timeout(), "{error:?}");
+        assert_eq!(classify(&error), Transience::Transient);
+    }
+
+    #[tokio::test]
+    async fn status_errors_are_classified_by_their_status() {
+        let unavailable = raw_server(
+            "HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\n\r\n",
+            Duration::ZERO,
+        )
+        .await;
+        let not_found = raw_server(
+            "HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n",
+            Duration::ZERO,
+        )
+        .await;
+        let client = reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            .expect("client");
+        for (addr, expected) in [
+            (unavailable, Transience::Transient),
+            (not_found, Transience::Permanent),
+        ] {
+            let error = client
+                .get(format!("http://{addr}/"))
+                .send()
+                .await
+                .expect("answer")
+                .error_for_status()
+                .expect_err("error status");
+            assert_eq!(classify(&error), expected, "{error:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn body_that_is_not_json_is_permanent() {
+        let addr = raw_server(
+            "HTTP/1.1 200 OK\r\ncontent-length: 8\r\n\r\nnot json",
+            Duration::ZERO,
+        )
+        .await;
+        let client = reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            .expect("client");
+        let error = client
+            .get(format!("http://{addr}/"))
+            .send()
+            .await
+            .expect("answer")
+            .json::<serde_json::Value>()
+            .await
+            .expect_err("not json");
+        assert_eq!(classify(&error), Transience::Permanent, "{error:?}");
     }
 
     #[tokio::test]
