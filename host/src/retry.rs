@@ -218,6 +218,9 @@ pub fn verdict_for_error(error: &reqwest::Error) -> Verdict {
 /// Runs `attempt` (given the 1-based attempt number) until `judge` says [`Verdict::Done`] or the
 /// policy's attempts are used up, then returns the last outcome. Sleeps between attempts are
 /// cancel-safe: dropping the future stops the loop.
+///
+/// Every attempt costs a rate-limit token, so `attempt` acquires it itself; `judge` is the place
+/// to pause the limiter on a 429 with `Retry-After`.
 pub async fn run<T, E, F, Fut>(
     policy: &RetryPolicy,
     mut attempt: F,

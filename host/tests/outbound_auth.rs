@@ -216,13 +216,13 @@ async fn confluence_token_of_300_seconds_or_less_is_never_reused() {
 
 #[tokio::test]
 async fn confluence_token_is_refetched_once_inside_the_margin() {
-    // 301 s: reusable for about one second, then inside the 300 s margin.
-    let server = TokenServer::start(StatusCode::OK, &token_json("edge", 301)).await;
+    // 303 s: reusable for about three seconds, then inside the 300 s margin.
+    let server = TokenServer::start(StatusCode::OK, &token_json("edge", 303)).await;
     let cache = cloud_cache(&server);
     cache.access_token().await.expect("token");
     cache.access_token().await.expect("token");
     assert_eq!(server.requests().len(), 1, "reused while > 300 s remain");
-    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    tokio::time::sleep(Duration::from_millis(3_100)).await;
     cache.access_token().await.expect("token");
     assert_eq!(server.requests().len(), 2, "refetched inside the margin");
 }
@@ -405,7 +405,7 @@ async fn zitadel_token_request_matches_t3_exactly() {
 
 #[tokio::test]
 async fn zitadel_token_is_reused_until_expiry_without_margin_and_refreshes_are_counted() {
-    let server = TokenServer::start(StatusCode::OK, &token_json("short", 1)).await;
+    let server = TokenServer::start(StatusCode::OK, &token_json("short", 3)).await;
     let hook_calls = Arc::new(Mutex::new(0u32));
     let zitadel = {
         let hook_calls = Arc::clone(&hook_calls);
@@ -417,7 +417,7 @@ async fn zitadel_token_is_reused_until_expiry_without_margin_and_refreshes_are_c
     zitadel.access_token().await.expect("token");
     zitadel.access_token().await.expect("token");
     assert_eq!(server.requests().len(), 1, "no safety margin: still valid");
-    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    tokio::time::sleep(Duration::from_millis(3_100)).await;
     zitadel.access_token().await.expect("token");
     assert_eq!(server.requests().len(), 2, "expired after expires_in");
     assert_eq!(zitadel.refresh_count(), 2);

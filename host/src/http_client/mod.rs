@@ -1,7 +1,8 @@
 //! The shared reqwest clients for outbound traffic (operations.md §4, §5): one that goes through
-//! the configured proxy and one that never does (Unique `cluster_local` traffic), both rustls with
-//! the operator's extra CA certificates, redirects disabled, and the connect and body-idle
-//! timeouts built in. [`send`] adds the response-header timeout per request.
+//! the configured proxy and one that never does (Unique `cluster_local` traffic). Both use rustls
+//! and trust the system roots, the bundled Mozilla roots and the operator's extra CA certificates
+//! (`EXTRA_CA_CERTS`); both have redirects disabled and the connect and body-idle timeouts built
+//! in. [`send`] adds the response-header timeout per request.
 //!
 //! Timeouts, and how each is implemented:
 //! - connect, 15 s: `ClientBuilder::connect_timeout` (TCP connect; the proxy, when one is used);
