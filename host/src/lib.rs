@@ -1,4 +1,8 @@
 //! The connector host: loads sandboxed source plugins and keeps Unique knowledge-base scopes in
 //! sync with their sources.
 
+pub mod auth;
+pub mod http_client;
+pub mod rate_limit;
+pub mod retry;
 pub mod secret;

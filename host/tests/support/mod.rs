@@ -1,0 +1,3 @@
+//! Test servers shared by the outbound integration tests.
+
+pub mod proxy;
