@@ -25,6 +25,9 @@ pub mod bindings {
     });
 }
 
+/// Exports a type implementing [`source::Guest`] as the plugin's `source` interface.
+pub use bindings::export;
+
 pub mod http;
 pub mod log;
 
