@@ -46,7 +46,7 @@ impl CronSchedule {
             .parse(expression)
             .map_err(|error| CronScheduleError::Invalid {
                 expression: expression.to_owned(),
-                reason: error.to_string(),
+                reason: cron_error_reason(&error),
             })?;
         let schedule = Self {
             expression: expression.to_owned(),
@@ -71,6 +71,18 @@ impl CronSchedule {
     pub fn next_after<Tz: TimeZone>(&self, now: &DateTime<Tz>) -> Option<DateTime<Tz>> {
         self.cron.find_next_occurrence(now, false).ok()
     }
+}
+
+/// The parser's own explanation, without its category prefix and final period.
+fn cron_error_reason(error: &croner::errors::CronError) -> String {
+    use croner::errors::CronError;
+    let reason = match error {
+        CronError::ComponentError(reason)
+        | CronError::InvalidPattern(reason)
+        | CronError::IllegalCharacters(reason) => reason.clone(),
+        other => other.to_string(),
+    };
+    reason.trim_end_matches('.').to_owned()
 }
 
 impl fmt::Debug for CronSchedule {
