@@ -42,7 +42,10 @@ fn cases() -> Vec<Case> {
         },
         Case {
             name: "non-numeric string where an integer is coerced",
-            files: acme("apiRateLimitPerMinute: 300", "apiRateLimitPerMinute: \"fast\""),
+            files: acme(
+                "apiRateLimitPerMinute: 300",
+                "apiRateLimitPerMinute: \"fast\"",
+            ),
             expected: vec![
                 "acme-tenant-config.yaml: confluence.apiRateLimitPerMinute: must be a positive integer (got \"fast\")",
             ],
@@ -56,7 +59,10 @@ fn cases() -> Vec<Case> {
         },
         Case {
             name: "rate limit beyond 32 bits",
-            files: acme("apiRateLimitPerMinute: 300", "apiRateLimitPerMinute: 5000000000"),
+            files: acme(
+                "apiRateLimitPerMinute: 300",
+                "apiRateLimitPerMinute: 5000000000",
+            ),
             expected: vec![
                 "acme-tenant-config.yaml: confluence.apiRateLimitPerMinute: must be at most 4294967295 (got 5000000000)",
             ],
@@ -84,7 +90,10 @@ fn cases() -> Vec<Case> {
         },
         Case {
             name: "boolean where a switch is expected",
-            files: acme("scopeId: scope_root_acme", "scopeId: scope_root_acme\n  storeInternally: true"),
+            files: acme(
+                "scopeId: scope_root_acme",
+                "scopeId: scope_root_acme\n  storeInternally: true",
+            ),
             expected: vec![
                 "acme-tenant-config.yaml: ingestion.storeInternally: must be `enabled` or `disabled` (got true)",
             ],
@@ -126,7 +135,10 @@ fn cases() -> Vec<Case> {
         },
         Case {
             name: "URL with another scheme",
-            files: onprem("https://id.example.com/oauth/v2/token", "ftp://id.example.com/token"),
+            files: onprem(
+                "https://id.example.com/oauth/v2/token",
+                "ftp://id.example.com/token",
+            ),
             expected: vec![
                 "onprem-tenant-config.yaml: unique.zitadelOauthTokenUrl: must be an http or https URL (scheme is `ftp`) (got \"ftp://id.example.com/token\")",
             ],
@@ -204,28 +216,40 @@ fn cases() -> Vec<Case> {
         },
         Case {
             name: "cron with too few fields",
-            files: acme("concurrency: 4", "concurrency: 4\n  scanIntervalCron: \"*/5 * *\""),
+            files: acme(
+                "concurrency: 4",
+                "concurrency: 4\n  scanIntervalCron: \"*/5 * *\"",
+            ),
             expected: vec![
                 "acme-tenant-config.yaml: processing.scanIntervalCron: must have 5 fields, or 6 with seconds first (got 3 in \"*/5 * *\")",
             ],
         },
         Case {
             name: "cron field out of range",
-            files: acme("concurrency: 4", "concurrency: 4\n  scanIntervalCron: \"0 25 * * *\""),
+            files: acme(
+                "concurrency: 4",
+                "concurrency: 4\n  scanIntervalCron: \"0 25 * * *\"",
+            ),
             expected: vec![
                 "acme-tenant-config.yaml: processing.scanIntervalCron: is not a valid cron expression (\"0 25 * * *\": Number out of bounds)",
             ],
         },
         Case {
             name: "cron that never fires",
-            files: acme("concurrency: 4", "concurrency: 4\n  scanIntervalCron: \"0 0 30 2 *\""),
+            files: acme(
+                "concurrency: 4",
+                "concurrency: 4\n  scanIntervalCron: \"0 0 30 2 *\"",
+            ),
             expected: vec![
                 "acme-tenant-config.yaml: processing.scanIntervalCron: never fires (\"0 0 30 2 *\")",
             ],
         },
         Case {
             name: "unset secret variable",
-            files: acme("os.environ/CONFLUENCE_CLIENT_SECRET", "os.environ/ACME_CLIENT_SECRET"),
+            files: acme(
+                "os.environ/CONFLUENCE_CLIENT_SECRET",
+                "os.environ/ACME_CLIENT_SECRET",
+            ),
             expected: vec![
                 "acme-tenant-config.yaml: confluence.auth.clientSecret: environment variable `ACME_CLIENT_SECRET` (from `os.environ/ACME_CLIENT_SECRET`) is unset or empty",
             ],
@@ -240,7 +264,9 @@ fn cases() -> Vec<Case> {
         Case {
             name: "empty literal secret",
             files: onprem("os.environ/ZITADEL_CLIENT_SECRET", "\"\""),
-            expected: vec!["onprem-tenant-config.yaml: unique.zitadelClientSecret: must not be empty"],
+            expected: vec![
+                "onprem-tenant-config.yaml: unique.zitadelClientSecret: must not be empty",
+            ],
         },
         Case {
             name: "reference without a variable name",
@@ -251,19 +277,28 @@ fn cases() -> Vec<Case> {
         },
         Case {
             name: "external Unique without client secret",
-            files: onprem("  zitadelClientSecret: os.environ/ZITADEL_CLIENT_SECRET\n", ""),
+            files: onprem(
+                "  zitadelClientSecret: os.environ/ZITADEL_CLIENT_SECRET\n",
+                "",
+            ),
             expected: vec!["onprem-tenant-config.yaml: unique.zitadelClientSecret: is required"],
         },
         Case {
             name: "cluster-local headers without the user id",
-            files: acme("{ x-company-id: company-1, x-user-id: user-1 }", "{ x-company-id: company-1 }"),
+            files: acme(
+                "{ x-company-id: company-1, x-user-id: user-1 }",
+                "{ x-company-id: company-1 }",
+            ),
             expected: vec![
                 "acme-tenant-config.yaml: unique.serviceExtraHeaders: must contain `x-user-id`",
             ],
         },
         Case {
             name: "cluster-local without headers",
-            files: acme("  serviceExtraHeaders: { x-company-id: company-1, x-user-id: user-1 }\n", ""),
+            files: acme(
+                "  serviceExtraHeaders: { x-company-id: company-1, x-user-id: user-1 }\n",
+                "",
+            ),
             expected: vec!["acme-tenant-config.yaml: unique.serviceExtraHeaders: is required"],
         },
         Case {
@@ -275,7 +310,10 @@ fn cases() -> Vec<Case> {
         },
         Case {
             name: "unknown service auth mode",
-            files: acme("serviceAuthMode: cluster_local", "serviceAuthMode: cluster-local"),
+            files: acme(
+                "serviceAuthMode: cluster_local",
+                "serviceAuthMode: cluster-local",
+            ),
             expected: vec![
                 "acme-tenant-config.yaml: unique.serviceAuthMode: must be `cluster_local` or `external` (got \"cluster-local\")",
             ],
@@ -304,21 +342,30 @@ fn cases() -> Vec<Case> {
         },
         Case {
             name: "other ingestion mode",
-            files: acme("scopeId: scope_root_acme", "scopeId: scope_root_acme\n  ingestionMode: tree"),
+            files: acme(
+                "scopeId: scope_root_acme",
+                "scopeId: scope_root_acme\n  ingestionMode: tree",
+            ),
             expected: vec![
                 "acme-tenant-config.yaml: ingestion.ingestionMode: must be `flat` (got \"tree\")",
             ],
         },
         Case {
             name: "blank MIME type",
-            files: acme("maxFileSizeMb: 50", "maxFileSizeMb: 50\n    allowedMimeTypes: [application/pdf, \"\"]"),
+            files: acme(
+                "maxFileSizeMb: 50",
+                "maxFileSizeMb: 50\n    allowedMimeTypes: [application/pdf, \"\"]",
+            ),
             expected: vec![
                 "acme-tenant-config.yaml: ingestion.attachments.allowedMimeTypes[1]: must not be empty or only whitespace",
             ],
         },
         Case {
             name: "image extraction without a language model",
-            files: onprem("{ enabled: true, languageModel: some-vision-model }", "{ enabled: true, languageModel: \" \" }"),
+            files: onprem(
+                "{ enabled: true, languageModel: some-vision-model }",
+                "{ enabled: true, languageModel: \" \" }",
+            ),
             expected: vec![
                 "onprem-tenant-config.yaml: ingestion.pageIngestionConfig.htmlConfig.imageContentExtraction.languageModel: is required (a non-blank string) when `imageContentExtraction.enabled` is true",
             ],
@@ -332,7 +379,10 @@ fn cases() -> Vec<Case> {
         },
         Case {
             name: "first-party plugin without the confluence section",
-            files: vec![(ACME_FILE, plugin_tenant("source:\n  plugin: confluence-cloud\n"))],
+            files: vec![(
+                ACME_FILE,
+                plugin_tenant("source:\n  plugin: confluence-cloud\n"),
+            )],
             expected: vec![
                 "acme-tenant-config.yaml: source.plugin: plugin `confluence-cloud` needs the `confluence` section",
             ],
@@ -351,14 +401,20 @@ fn cases() -> Vec<Case> {
         },
         Case {
             name: "plugin id breaking the rule",
-            files: vec![(ACME_FILE, plugin_tenant("source:\n  plugin: Wiki_Example\n"))],
+            files: vec![(
+                ACME_FILE,
+                plugin_tenant("source:\n  plugin: Wiki_Example\n"),
+            )],
             expected: vec![
                 "acme-tenant-config.yaml: source.plugin: plugin id \"Wiki_Example\" must match ^[a-z0-9]+(-[a-z0-9]+)*$ (lower-case letters and digits, words joined by single `-`)",
             ],
         },
         Case {
             name: "first-party plugin of the other instance type",
-            files: acme("confluence:\n", "source: { plugin: confluence-data-center }\nconfluence:\n"),
+            files: acme(
+                "confluence:\n",
+                "source: { plugin: confluence-data-center }\nconfluence:\n",
+            ),
             expected: vec![
                 "acme-tenant-config.yaml: source.plugin: plugin `confluence-data-center` does not serve instanceType `cloud` (use `confluence-cloud`)",
             ],
@@ -439,14 +495,22 @@ fn errors_of_all_files_are_reported_together() {
     dir.write(
         ACME_FILE,
         &replaced(
-            &replaced(ACME, "apiRateLimitPerMinute: 300", "apiRateLimitPerMinute: 0"),
+            &replaced(
+                ACME,
+                "apiRateLimitPerMinute: 300",
+                "apiRateLimitPerMinute: 0",
+            ),
             "concurrency: 4",
             "concurrency: 0",
         ),
     );
     dir.write(
         ONPREM_FILE,
-        &replaced(ONPREM, "https://api.example.com/ingestion", "https://api.example.com/ingestion/"),
+        &replaced(
+            ONPREM,
+            "https://api.example.com/ingestion",
+            "https://api.example.com/ingestion/",
+        ),
     );
     let errors = dir.load().expect_err("both files are invalid");
     assert_eq!(
@@ -465,17 +529,27 @@ fn inactive_tenant_is_validated_too() {
     dir.write(ACME_FILE, ACME);
     dir.write(
         ONPREM_FILE,
-        &replaced(ONPREM, "confluence:\n", "status: inactive\nconfluence:\n  cloudId: 5\n")
-            .replace("apiRateLimitPerMinute: 120", "apiRateLimitPerMinute: -5"),
+        &replaced(
+            ONPREM,
+            "confluence:\n",
+            "status: inactive\nconfluence:\n  cloudId: 5\n",
+        )
+        .replace("apiRateLimitPerMinute: 120", "apiRateLimitPerMinute: -5"),
     );
     let errors = dir.load().expect_err("the inactive file is invalid");
     assert_eq!(
         error_lines(&errors),
-        ["onprem-tenant-config.yaml: confluence.apiRateLimitPerMinute: must be a positive integer (got -5)"]
+        [
+            "onprem-tenant-config.yaml: confluence.apiRateLimitPerMinute: must be a positive integer (got -5)"
+        ]
     );
     // The key of the other variant is a warning, reported with the errors.
     assert_eq!(
-        errors.warnings.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        errors
+            .warnings
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>(),
         ["onprem-tenant-config.yaml: confluence.cloudId: unknown key (ignored)"]
     );
 }
@@ -486,7 +560,11 @@ fn same_tenant_name_from_two_directories_is_an_error_naming_both_files() {
     let first = dir.write("eu/acme-tenant-config.yaml", ACME);
     let second = dir.write(
         "us/acme-tenant-config.yaml",
-        &replaced(ACME, "0f6a1c2e-1111-2222-3333-444455556666", "other-cloud-id"),
+        &replaced(
+            ACME,
+            "0f6a1c2e-1111-2222-3333-444455556666",
+            "other-cloud-id",
+        ),
     );
     let pattern = dir.pattern_for("*/*-tenant-config.yaml");
     let errors = connector_host::config::load_tenants(&pattern, config_support::test_env)
@@ -559,11 +637,9 @@ fn a_matched_file_without_the_suffix_is_an_error() {
     let dir = TenantDir::new();
     dir.write(ACME_FILE, ACME);
     dir.write("notes.yaml", ACME);
-    let errors = connector_host::config::load_tenants(
-        &dir.pattern_for("*.yaml"),
-        config_support::test_env,
-    )
-    .expect_err("bad file name");
+    let errors =
+        connector_host::config::load_tenants(&dir.pattern_for("*.yaml"), config_support::test_env)
+            .expect_err("bad file name");
     assert_eq!(
         error_lines(&errors),
         ["notes.yaml: file name must end with `-tenant-config.yaml`"]
@@ -577,7 +653,9 @@ fn a_pattern_matching_no_file_is_an_error() {
     let errors = dir.load().expect_err("no files");
     assert_eq!(
         error_lines(&errors),
-        [format!("no tenant config file matches TENANT_CONFIG_PATH_PATTERN {pattern:?}")]
+        [format!(
+            "no tenant config file matches TENANT_CONFIG_PATH_PATTERN {pattern:?}"
+        )]
     );
 }
 

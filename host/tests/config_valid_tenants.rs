@@ -235,7 +235,10 @@ fn data_center_example_loads_with_every_default() {
             "ingestAllLabel": "ai-ingest-all",
         })
     );
-    assert_eq!(tenant.template_context()["confluence"]["auth"], json!({ "mode": "pat" }));
+    assert_eq!(
+        tenant.template_context()["confluence"]["auth"],
+        json!({ "mode": "pat" })
+    );
 }
 
 #[test]
@@ -333,7 +336,10 @@ fn ingestion_switches_and_lists_are_read() {
     );
     let tenant = only_tenant(&[("acme-tenant-config.yaml", &yaml)]);
     let attachments = tenant.ingestion.attachments.expect("enabled");
-    assert_eq!(attachments.allowed_mime_types, ["application/pdf", "text/plain"]);
+    assert_eq!(
+        attachments.allowed_mime_types,
+        ["application/pdf", "text/plain"]
+    );
     assert_eq!(attachments.max_file_size_bytes, 50 * 1_048_576);
     assert!(!attachments.image_ocr);
 }
@@ -417,7 +423,11 @@ fn plugin_tenant_without_auth_uses_the_default_rate_limit() {
 
 #[test]
 fn source_plugin_beside_confluence_overrides_the_plugin_id() {
-    let yaml = replaced(ACME, "confluence:\n", "source:\n  plugin: confluence-cloud-fork\nconfluence:\n");
+    let yaml = replaced(
+        ACME,
+        "confluence:\n",
+        "source:\n  plugin: confluence-cloud-fork\nconfluence:\n",
+    );
     let tenant = only_tenant(&[("acme-tenant-config.yaml", &yaml)]);
     assert_eq!(tenant.plugin_id().as_str(), "confluence-cloud-fork");
     assert_eq!(tenant.plugin_config_json()["instanceType"], "cloud");
@@ -456,7 +466,11 @@ fn unknown_keys_are_warnings_with_a_hint_and_do_not_stop_the_load() {
         ]
     );
     // The misspelt key is ignored: the default applies.
-    let attachments = loaded.tenants[0].ingestion.attachments.as_ref().expect("enabled");
+    let attachments = loaded.tenants[0]
+        .ingestion
+        .attachments
+        .as_ref()
+        .expect("enabled");
     assert_eq!(attachments.max_file_size_bytes, 200 * 1_048_576);
 }
 
@@ -505,13 +519,20 @@ fn free_form_maps_accept_any_key_and_ingestion_config_is_noted() {
     let loaded = load(&[("acme-tenant-config.yaml", &yaml)]);
     assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
     assert_eq!(
-        loaded.infos.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        loaded
+            .infos
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>(),
         ["acme-tenant-config.yaml: unique.ingestionConfig: accepted but has no effect"]
     );
     let UniqueAuth::ClusterLocal { extra_headers } = &loaded.tenants[0].unique.auth else {
         panic!("cluster_local")
     };
-    assert_eq!(extra_headers.get("x-trace-tag").map(String::as_str), Some("blue"));
+    assert_eq!(
+        extra_headers.get("x-trace-tag").map(String::as_str),
+        Some("blue")
+    );
 }
 
 #[test]
@@ -551,7 +572,10 @@ x-labels: &labels
 fn mounted_config_map_layout_loads_each_file_once() {
     // Kubernetes mounts a ConfigMap as `..data -> ..2026_11_29_...` plus one symlink per key.
     let dir = TenantDir::new();
-    dir.write("tenants/..2026_11_29_10_00_00.1/acme-tenant-config.yaml", ACME);
+    dir.write(
+        "tenants/..2026_11_29_10_00_00.1/acme-tenant-config.yaml",
+        ACME,
+    );
     let root = dir.path().join("tenants");
     std::os::unix::fs::symlink("..2026_11_29_10_00_00.1", root.join("..data"))
         .expect("symlink ..data");
@@ -560,7 +584,10 @@ fn mounted_config_map_layout_loads_each_file_once() {
         root.join("acme-tenant-config.yaml"),
     )
     .expect("symlink file");
-    for pattern in ["tenants/*-tenant-config.yaml", "tenants/**/*-tenant-config.yaml"] {
+    for pattern in [
+        "tenants/*-tenant-config.yaml",
+        "tenants/**/*-tenant-config.yaml",
+    ] {
         let loaded = connector_host::config::load_tenants(
             &dir.pattern_for(pattern),
             config_support::test_env,
