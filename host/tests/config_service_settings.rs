@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use connector_host::config::{
-    DiagnosticsDataPolicy, LogLevel, ProxyAuth, ProxyProtocol, ProxySettings, ServiceSettings,
-    ServiceSettingsErrors, ShardAssignment, TenantName,
+    DiagnosticsDataPolicy, LogLevel, MetricsExporter, ProxyAuth, ProxyProtocol, ProxySettings,
+    ServiceSettings, ServiceSettingsErrors, ShardAssignment, TenantName,
 };
 
 const PATTERN: &str = "/app/tenant-configs/*-tenant-config.yaml";
@@ -52,6 +52,7 @@ fn only_the_pattern_is_required_and_everything_else_has_its_default() {
     );
     assert_eq!(settings.metrics.host, IpAddr::V4(Ipv4Addr::UNSPECIFIED));
     assert_eq!(settings.metrics.port, 51350);
+    assert_eq!(settings.metrics.exporter, MetricsExporter::Prometheus);
     assert_eq!(settings.proxy, ProxySettings::None);
     assert_eq!(settings.extra_ca_certs, None);
     assert_eq!(settings.shard, None);
@@ -76,6 +77,7 @@ fn every_variable_is_read() {
         ("HEALTH_CONNECTIVITY_TIMEOUT_MS", "1500"),
         ("OTEL_EXPORTER_PROMETHEUS_HOST", "127.0.0.1"),
         ("OTEL_EXPORTER_PROMETHEUS_PORT", "9464"),
+        ("OTEL_METRICS_EXPORTER", "none"),
         ("EXTRA_CA_CERTS", "/etc/ssl/extra.pem"),
         ("SHARD_INDEX", "1"),
         ("SHARD_COUNT", "3"),
@@ -95,6 +97,7 @@ fn every_variable_is_read() {
     );
     assert_eq!(settings.metrics.host, IpAddr::V4(Ipv4Addr::LOCALHOST));
     assert_eq!(settings.metrics.port, 9464);
+    assert_eq!(settings.metrics.exporter, MetricsExporter::None);
     assert_eq!(
         settings.extra_ca_certs,
         Some(PathBuf::from("/etc/ssl/extra.pem"))

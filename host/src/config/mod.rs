@@ -30,8 +30,8 @@ pub use schema::{
 };
 pub use secret_ref::ENV_REFERENCE_PREFIX;
 pub use service_settings::{
-    DiagnosticsDataPolicy, HealthSettings, LogLevel, MetricsSettings, ServiceSettings,
-    ServiceSettingsError, ServiceSettingsErrors, ShardAssignment,
+    DiagnosticsDataPolicy, HealthSettings, LogLevel, MetricsExporter, MetricsSettings,
+    ServiceSettings, ServiceSettingsError, ServiceSettingsErrors, ShardAssignment,
 };
 pub use tenant::{
     AttachmentSettings, ConfluenceInstance, ConfluenceSource, ImageInlining, IngestionSettings,

@@ -110,13 +110,24 @@ pub struct HealthSettings {
     pub connectivity_timeout: Duration,
 }
 
-/// The Prometheus endpoint.
+/// The metrics endpoint.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MetricsSettings {
+    /// `OTEL_METRICS_EXPORTER` (default `prometheus`).
+    pub exporter: MetricsExporter,
     /// `OTEL_EXPORTER_PROMETHEUS_HOST` (default `0.0.0.0`).
     pub host: IpAddr,
     /// `OTEL_EXPORTER_PROMETHEUS_PORT` (default 51350).
     pub port: u16,
+}
+
+/// `OTEL_METRICS_EXPORTER`: the supported values of the OpenTelemetry variable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MetricsExporter {
+    /// A Prometheus pull endpoint at `host:port`, path `/metrics`.
+    Prometheus,
+    /// No metrics endpoint.
+    None,
 }
 
 /// This process's share of the tenants when several replicas split them.
@@ -198,6 +209,14 @@ impl ServiceSettings {
             ),
         };
         let metrics = MetricsSettings {
+            exporter: env.choice(
+                "OTEL_METRICS_EXPORTER",
+                MetricsExporter::Prometheus,
+                &[
+                    ("prometheus", MetricsExporter::Prometheus),
+                    ("none", MetricsExporter::None),
+                ],
+            ),
             host: env.ip_address(
                 "OTEL_EXPORTER_PROMETHEUS_HOST",
                 IpAddr::V4(Ipv4Addr::UNSPECIFIED),
