@@ -420,6 +420,13 @@ fn cases() -> Vec<Case> {
             ],
         },
         Case {
+            name: "duplicate key",
+            files: acme("processing:\n", "processing: {}\nprocessing:\n"),
+            expected: vec![
+                "acme-tenant-config.yaml: invalid YAML: duplicate entry with key \"processing\" at line 2 column 1",
+            ],
+        },
+        Case {
             name: "top level is a list",
             files: vec![(ACME_FILE, "- confluence\n- unique\n".to_owned())],
             expected: vec!["acme-tenant-config.yaml: top level must be a mapping (got a list)"],
