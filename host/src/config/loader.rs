@@ -74,6 +74,26 @@ pub fn find_tenant_files(pattern: &str) -> Result<Vec<PathBuf>, ConfigErrors> {
     Ok(paths)
 }
 
+/// The deepest directory that contains every file `pattern` can match: the directory to watch
+/// for changes. `/app/tenant-configs/*-tenant-config.yaml` gives `/app/tenant-configs`.
+pub fn glob_base_directory(pattern: &str) -> PathBuf {
+    let mut base = PathBuf::new();
+    let components: Vec<_> = Path::new(pattern).components().collect();
+    for (index, component) in components.iter().enumerate() {
+        let is_last = index + 1 == components.len();
+        let text = component.as_os_str().to_string_lossy();
+        if is_last || text.contains(['*', '?', '[']) {
+            break;
+        }
+        base.push(component);
+    }
+    if base.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        base
+    }
+}
+
 /// Loads and validates the given tenant files as one set.
 pub fn load_tenant_files(
     paths: &[PathBuf],
@@ -178,4 +198,26 @@ fn read_document(path: &Path, report: &FileReport) -> Result<serde_yaml_ng::Valu
     // Supports `<<: *anchor` merge keys, which operators use to share blocks.
     document.apply_merge().map_err(yaml_error)?;
     Ok(document)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_directory_stops_before_the_first_wildcard() {
+        assert_eq!(
+            glob_base_directory("/app/tenant-configs/*-tenant-config.yaml"),
+            Path::new("/app/tenant-configs")
+        );
+        assert_eq!(
+            glob_base_directory("config/**/*-tenant-config.yaml"),
+            Path::new("config")
+        );
+        assert_eq!(
+            glob_base_directory("/etc/a/acme-tenant-config.yaml"),
+            Path::new("/etc/a")
+        );
+        assert_eq!(glob_base_directory("*-tenant-config.yaml"), Path::new("."));
+    }
 }

@@ -20,7 +20,9 @@ mod yaml_reader;
 
 pub use diagnostics::{ConfigError, ConfigErrors, ConfigNotice};
 pub use http_url::{HttpUrl, HttpUrlError};
-pub use loader::{LoadedTenants, find_tenant_files, load_tenant_files, load_tenants};
+pub use loader::{
+    LoadedTenants, find_tenant_files, glob_base_directory, load_tenant_files, load_tenants,
+};
 pub use names::{IDENTIFIER_RULE, IdentifierError, PluginId, TENANT_FILE_SUFFIX, TenantName};
 pub use proxy_settings::{ProxyAuth, ProxyProtocol, ProxyServer, ProxySettings};
 pub use schedule::{CronSchedule, CronScheduleError, DEFAULT_SCAN_INTERVAL_CRON};

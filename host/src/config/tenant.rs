@@ -39,6 +39,17 @@ pub enum TenantStatus {
     Deleted,
 }
 
+impl TenantStatus {
+    /// The status as written in tenant files, for logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Inactive => "inactive",
+            Self::Deleted => "deleted",
+        }
+    }
+}
+
 /// Where a tenant's content comes from.
 #[derive(Clone, Debug, PartialEq)]
 pub enum SourceConfig {
