@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::num::NonZeroU32;
 use std::path::PathBuf;
 
-use serde_json::{Value as Json, json};
+use serde_json::{Map, Value as Json, json};
 
 use super::http_url::HttpUrl;
 use super::names::{PluginId, TenantName};
@@ -120,7 +120,7 @@ impl SourceAuth {
 pub struct PluginSource {
     pub plugin: PluginId,
     /// `source.config`, handed to the plugin as JSON.
-    pub config: serde_json::Map<String, Json>,
+    pub config: Map<String, Json>,
     /// `source.auth`; `None` when the source needs no credentials.
     pub auth: Option<SourceAuth>,
     pub api_rate_limit_per_minute: NonZeroU32,
@@ -237,7 +237,7 @@ impl Tenant {
     /// and `mediaBaseUrl` on Cloud). Plugin tenants: `source.config`. Contains no secrets.
     pub fn plugin_config_json(&self) -> Json {
         match &self.source {
-            SourceConfig::Confluence(confluence) => confluence.plugin_config_json(),
+            SourceConfig::Confluence(confluence) => Json::Object(confluence.plugin_config()),
             SourceConfig::Plugin(plugin) => Json::Object(plugin.config.clone()),
         }
     }
@@ -249,24 +249,22 @@ impl Tenant {
     /// is always the plugin config. Contains no secrets.
     pub fn template_context(&self) -> Json {
         let auth = self.source_auth().map(auth_template_context);
-        let mut source = json!({
-            "plugin": self.plugin_id().as_str(),
-            "config": self.plugin_config_json(),
-        });
-        if let (Some(auth), Json::Object(source)) = (&auth, &mut source) {
+        let mut source = Map::new();
+        source.insert("plugin".to_owned(), json!(self.plugin_id().as_str()));
+        source.insert("config".to_owned(), self.plugin_config_json());
+        if let Some(auth) = &auth {
             source.insert("auth".to_owned(), auth.clone());
         }
-        let mut context = json!({ "source": source });
-        if let (SourceConfig::Confluence(confluence), Json::Object(context)) =
-            (&self.source, &mut context)
-        {
-            let mut section = confluence.plugin_config_json();
-            if let (Some(auth), Json::Object(section)) = (auth, &mut section) {
+        let mut context = Map::new();
+        context.insert("source".to_owned(), Json::Object(source));
+        if let SourceConfig::Confluence(confluence) = &self.source {
+            let mut section = confluence.plugin_config();
+            if let Some(auth) = auth {
                 section.insert("auth".to_owned(), auth);
             }
-            context.insert("confluence".to_owned(), section);
+            context.insert("confluence".to_owned(), Json::Object(section));
         }
-        context
+        Json::Object(context)
     }
 
     /// The identity of the tenant's Confluence instance, `cloud:{cloudId}` or
@@ -294,29 +292,29 @@ impl Tenant {
 
 impl ConfluenceSource {
     /// The section as the Confluence plugins read it (no credentials, no rate limit).
-    fn plugin_config_json(&self) -> Json {
-        let mut config = json!({
-            "instanceType": match self.instance {
-                ConfluenceInstance::Cloud { .. } => "cloud",
-                ConfluenceInstance::DataCenter => "data-center",
-            },
-            "baseUrl": self.base_url.as_str(),
-            "ingestSingleLabel": self.ingest_single_label,
-            "ingestAllLabel": self.ingest_all_label,
-        });
-        if let (
-            ConfluenceInstance::Cloud {
-                cloud_id,
-                api_base_url,
-                media_base_url,
-            },
-            Json::Object(config),
-        ) = (&self.instance, &mut config)
+    fn plugin_config(&self) -> Map<String, Json> {
+        let mut config = Map::new();
+        let instance_type = match self.instance {
+            ConfluenceInstance::Cloud { .. } => "cloud",
+            ConfluenceInstance::DataCenter => "data-center",
+        };
+        config.insert("instanceType".to_owned(), json!(instance_type));
+        config.insert("baseUrl".to_owned(), json!(self.base_url.as_str()));
+        if let ConfluenceInstance::Cloud {
+            cloud_id,
+            api_base_url,
+            media_base_url,
+        } = &self.instance
         {
             config.insert("cloudId".to_owned(), json!(cloud_id));
             config.insert("apiBaseUrl".to_owned(), json!(api_base_url.as_str()));
             config.insert("mediaBaseUrl".to_owned(), json!(media_base_url.as_str()));
         }
+        config.insert(
+            "ingestSingleLabel".to_owned(),
+            json!(self.ingest_single_label),
+        );
+        config.insert("ingestAllLabel".to_owned(), json!(self.ingest_all_label));
         config
     }
 }

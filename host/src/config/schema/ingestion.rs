@@ -1,8 +1,6 @@
 //! The `ingestion` section: the root scope, storage and key format, attachment filters and the
 //! pages' ingestion config (from which image inlining is derived).
 
-use std::num::NonZeroU32;
-
 use serde_json::Value as Json;
 use serde_yaml_ng::Value;
 
@@ -92,7 +90,7 @@ fn attachment_settings(
     Some(Some(AttachmentSettings {
         allowed_mime_types: allowed_mime_types.unwrap_or(defaults.allowed_mime_types),
         max_file_size_bytes: max_file_size_mb.map_or(defaults.max_file_size_bytes, |mb| {
-            u64::from(NonZeroU32::get(mb)) * BYTES_PER_MB
+            u64::from(mb.get()) * BYTES_PER_MB
         }),
         image_ocr: image_ocr.unwrap_or(defaults.image_ocr),
     }))
