@@ -165,6 +165,12 @@ const DEFAULT_FAILURE_THRESHOLD: f64 = 0.5;
 const DEFAULT_CONNECTIVITY_TIMEOUT_MS: u64 = 3000;
 
 impl ServiceSettings {
+    /// Reads the settings from the process environment (variables that are not valid UTF-8
+    /// count as unset).
+    pub fn from_process_env() -> Result<Self, ServiceSettingsErrors> {
+        Self::from_env(|name| std::env::var(name).ok())
+    }
+
     /// Reads the settings; `lookup` returns a variable's value, `None` when unset.
     /// Empty or blank values count as unset.
     pub fn from_env(
