@@ -2,6 +2,7 @@
 //! sync with their sources.
 
 pub mod auth;
+pub mod config;
 pub mod http_client;
 pub mod rate_limit;
 pub mod retry;
