@@ -1,0 +1,16 @@
+//! Confluence Cloud and Data Center logic shared by the `confluence-cloud` and
+//! `confluence-data-center` source plugins, written sans-IO: this crate builds requests
+//! ([`request::HttpGet`]) and reads answers ([`request::HttpResponse`]), and the plugin sends
+//! them through the host's HTTP import. So every rule is testable natively with canned answers.
+//!
+//! Start with [`config::Settings`], then [`discovery::Discovery`] and [`content::PageFetch`].
+
+pub mod config;
+pub mod cql;
+pub mod encoding;
+pub mod model;
+pub mod request;
+pub mod urls;
+
+#[cfg(test)]
+mod test_support;
