@@ -5,11 +5,16 @@
 //!
 //! Start with [`config::Settings`], then [`discovery::Discovery`] and [`content::PageFetch`].
 
+pub mod answer;
+pub mod attachment_list;
 pub mod config;
 pub mod cql;
+pub mod discovery;
 pub mod encoding;
 pub mod model;
 pub mod request;
+pub mod selection;
+pub mod timestamp;
 pub mod urls;
 
 #[cfg(test)]
