@@ -11,6 +11,7 @@ pub mod config;
 pub mod cql;
 pub mod discovery;
 pub mod encoding;
+pub mod inline;
 pub mod model;
 pub mod request;
 pub mod selection;
