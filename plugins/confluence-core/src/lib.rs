@@ -8,6 +8,7 @@
 pub mod answer;
 pub mod attachment_list;
 pub mod config;
+pub mod content;
 pub mod cql;
 pub mod discovery;
 pub mod encoding;

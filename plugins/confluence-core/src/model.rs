@@ -345,7 +345,7 @@ pub fn parse_content_list(body: &[u8], api: &Api) -> Result<ContentList, ModelEr
     let mut warnings = Vec::new();
     for (index, value) in raw.results.into_iter().enumerate() {
         match parse_item_value(index, value, api, &links)? {
-            Parsed::Item(item) => items.push(item),
+            Parsed::Item(item) => items.push(*item),
             Parsed::UnknownType(warning) => warnings.push(warning),
         }
     }
@@ -369,13 +369,13 @@ pub fn parse_content_object(body: &[u8], api: &Api) -> Result<ContentItem, Model
         })
         .unwrap_or_default();
     match parse_item_value(0, value, api, &links)? {
-        Parsed::Item(item) => Ok(item),
+        Parsed::Item(item) => Ok(*item),
         Parsed::UnknownType(warning) => Err(ModelError::Json(warning)),
     }
 }
 
 enum Parsed {
-    Item(ContentItem),
+    Item(Box<ContentItem>),
     UnknownType(String),
 }
 
@@ -423,7 +423,7 @@ fn parse_item_value(
                     .map(|next| api.resolve_link(&next, &child_context)),
             }
         });
-    Ok(Parsed::Item(ContentItem {
+    Ok(Parsed::Item(Box::new(ContentItem {
         kind,
         title: raw.title,
         space: Space {
@@ -443,7 +443,7 @@ fn parse_item_value(
         body: raw.body.and_then(|b| b.storage).and_then(|s| s.value),
         attachments,
         id: raw.id,
-    }))
+    })))
 }
 
 fn v1_attachment(raw: RawAttachment, page_id: &str, api: &Api, links: &LinkContext) -> Attachment {

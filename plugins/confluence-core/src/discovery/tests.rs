@@ -198,7 +198,7 @@ fn failed_descendant_page_aborts_discovery() {
             HttpResponse::new(429, "slow down")
         }
     });
-    assert_eq!(outcome.unwrap_err().to_string().contains("HTTP 429"), true);
+    assert!(outcome.unwrap_err().to_string().contains("HTTP 429"));
 }
 
 #[test]

@@ -364,7 +364,7 @@ pub fn decode_entities(value: &str) -> String {
 mod tests {
     use super::*;
 
-    fn spans<'a>(body: &'a str) -> Vec<&'a str> {
+    fn spans(body: &str) -> Vec<&str> {
         find_image_macros(body)
             .into_iter()
             .map(|m| &body[m.span])
