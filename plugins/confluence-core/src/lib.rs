@@ -3,7 +3,8 @@
 //! ([`request::HttpGet`]) and reads answers ([`request::HttpResponse`]), and the plugin sends
 //! them through the host's HTTP import. So every rule is testable natively with canned answers.
 //!
-//! Start with [`config::Settings`], then [`discovery::Discovery`] and [`content::PageFetch`].
+//! Start with [`config::Settings`], then [`discovery::Discovery`], [`content::PageFetch`] and
+//! [`identity::identify`]. The README shows the driving loops.
 
 pub mod answer;
 pub mod attachment_list;
@@ -12,6 +13,7 @@ pub mod content;
 pub mod cql;
 pub mod discovery;
 pub mod encoding;
+pub mod identity;
 pub mod inline;
 pub mod model;
 pub mod request;

@@ -6,15 +6,25 @@ use std::fmt;
 /// Largest excerpt of a response body carried in an error message.
 const BODY_EXCERPT_CHARS: usize = 300;
 
+/// Whether the host attaches the tenant's credentials to a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Credentials {
+    /// Every API call and download.
+    Tenant,
+    /// Only the DC instance id (D0), which must be sent without `Authorization`.
+    None,
+}
+
 /// A GET request for the driver (the plugin) to send through the host.
 ///
-/// Credentials are never part of it: the host attaches them.
+/// Credentials are never part of it: the host attaches them when `credentials` says so.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HttpGet {
     /// Absolute URL.
     pub url: String,
     /// Extra request headers.
     pub headers: Vec<(String, String)>,
+    pub credentials: Credentials,
     /// Low-cardinality endpoint name for metrics, e.g. `/rest/api/content/search`.
     pub endpoint: &'static str,
     /// Largest response body wanted, in bytes; `None` leaves the host's default cap.
@@ -27,6 +37,7 @@ impl HttpGet {
         Self {
             url,
             headers: vec![("Accept".to_owned(), "application/json".to_owned())],
+            credentials: Credentials::Tenant,
             endpoint,
             max_body_bytes: None,
         }
@@ -38,6 +49,7 @@ impl HttpGet {
         Self {
             url,
             headers: vec![("Accept-Encoding".to_owned(), "identity".to_owned())],
+            credentials: Credentials::Tenant,
             endpoint,
             max_body_bytes: Some(max_bytes),
         }
