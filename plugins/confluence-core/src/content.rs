@@ -16,6 +16,7 @@ use std::collections::{BTreeMap, VecDeque};
 use crate::answer::{malformed, successful_body};
 use crate::config::Settings;
 use crate::model::{ContentItem, Space, parse_content_list, parse_content_object};
+use crate::notice::Notice;
 use crate::request::{HttpGet, Reply};
 use crate::selection::metadata_labels;
 use crate::urls::Api;
@@ -98,7 +99,7 @@ pub struct PageFetch {
     remaining_batches: VecDeque<Vec<String>>,
     stage: Stage,
     in_flight: Vec<HttpGet>,
-    warnings: Vec<String>,
+    warnings: Vec<Notice>,
 }
 
 impl PageFetch {
@@ -314,10 +315,11 @@ impl PageFetch {
                         }
                     }
                     Err(reason) => {
-                        self.warnings.push(format!(
-                            "batched fetch of {} pages failed, fetching them one by one: {reason}",
-                            batch.ids.len()
-                        ));
+                        self.warnings.push(
+                            Notice::new("batched page fetch failed; fetching its pages one by one")
+                                .plain("pages", batch.ids.len())
+                                .identifying("error", reason),
+                        );
                         let found: Vec<String> = batch.found.iter().map(|i| i.id.clone()).collect();
                         let singles = batch
                             .ids
@@ -385,13 +387,13 @@ impl PageFetch {
     }
 
     /// Lines for the plugin to log (fallbacks, skipped results, images left as they were).
-    pub fn warnings(&self) -> &[String] {
+    pub fn warnings(&self) -> &[Notice] {
         &self.warnings
     }
 
     /// One outcome per requested id, in request order. Ids never answered (the driver stopped
     /// early) are missing.
-    pub fn finish(mut self) -> (Vec<FetchedPage>, Vec<String>) {
+    pub fn finish(mut self) -> (Vec<FetchedPage>, Vec<Notice>) {
         let pages = self
             .requested
             .iter()

@@ -12,6 +12,7 @@ use crate::attachment_list::{FullAttachmentList, set_full_list};
 use crate::config::Settings;
 use crate::cql::MAX_DESCENDANT_ROOTS;
 use crate::model::{ContentItem, parse_content_list};
+use crate::notice::Notice;
 use crate::request::{HttpGet, HttpResponse};
 use crate::selection::{DiscoveryOutcome, assemble, keep_ingestible};
 use crate::urls::Api;
@@ -51,7 +52,7 @@ pub struct Discovery {
     pending_search: Option<HttpGet>,
     label_items: Vec<ContentItem>,
     descendant_items: Vec<ContentItem>,
-    warnings: Vec<String>,
+    warnings: Vec<Notice>,
 }
 
 impl Discovery {

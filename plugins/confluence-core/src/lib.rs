@@ -16,6 +16,7 @@ pub mod encoding;
 pub mod identity;
 pub mod inline;
 pub mod model;
+pub mod notice;
 pub mod request;
 pub mod selection;
 pub mod timestamp;

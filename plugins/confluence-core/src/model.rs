@@ -5,6 +5,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::notice::Notice;
 use crate::urls::{Api, LinkContext};
 
 /// An answer that does not have the expected shape.
@@ -148,7 +149,7 @@ pub struct ContentList {
     /// The resolved `_links.next`.
     pub next: Option<String>,
     /// Results skipped for an unknown `type`.
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Notice>,
 }
 
 /// One page of an attachment list answer (v1 D5 or v2 C5/C5b).
@@ -370,13 +371,13 @@ pub fn parse_content_object(body: &[u8], api: &Api) -> Result<ContentItem, Model
         .unwrap_or_default();
     match parse_item_value(0, value, api, &links)? {
         Parsed::Item(item) => Ok(*item),
-        Parsed::UnknownType(warning) => Err(ModelError::Json(warning)),
+        Parsed::UnknownType(notice) => Err(ModelError::Json(notice.to_string())),
     }
 }
 
 enum Parsed {
     Item(Box<ContentItem>),
-    UnknownType(String),
+    UnknownType(Notice),
 }
 
 fn parse_item_value(
@@ -391,9 +392,11 @@ fn parse_item_value(
         .ok_or_else(|| item_error(index, &value, "missing string field `type`"))?;
     let Some(kind) = ContentKind::from_type(type_name) else {
         let id = value.get("id").and_then(Value::as_str).unwrap_or("?");
-        return Ok(Parsed::UnknownType(format!(
-            "skipped result {id}: unknown content type `{type_name}`"
-        )));
+        return Ok(Parsed::UnknownType(
+            Notice::new("skipped a search result of unknown content type")
+                .plain("id", id)
+                .plain("type", type_name),
+        ));
     };
     let raw: RawContent =
         serde_json::from_value(value.clone()).map_err(|e| item_error(index, &value, e))?;
@@ -573,8 +576,8 @@ mod tests {
             parse_content_list(&list(&format!("{SPEC_ITEM},{other}"), "{}"), &cloud_api()).unwrap();
         assert_eq!(answer.items.len(), 1);
         assert_eq!(
-            answer.warnings,
-            vec!["skipped result 101: unknown content type `comment`"]
+            answer.warnings[0].to_string(),
+            "skipped a search result of unknown content type (id=101, type=comment)"
         );
     }
 

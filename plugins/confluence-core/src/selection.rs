@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use crate::config::Settings;
 use crate::model::{Attachment, ContentItem, ContentKind, Space};
+use crate::notice::Notice;
 use crate::timestamp::newest;
 use crate::urls::Api;
 
@@ -62,26 +63,28 @@ pub struct DiscoveryOutcome {
     /// Items in discovery order, each page followed by its kept attachments.
     pub items: Vec<DiscoveredItem>,
     pub completeness: Completeness,
-    /// Items skipped or rejected, one line each, for the plugin to log.
-    pub warnings: Vec<String>,
+    /// Items skipped or rejected, for the plugin to log.
+    pub warnings: Vec<Notice>,
     /// Full, unfiltered attachment list of every reported page, by page id.
     pub page_attachments: BTreeMap<String, Vec<Attachment>>,
 }
 
 /// Drops types that are not ingested and items whose ids would break keys, with a warning for
 /// each rejected item. Runs after descendants were searched, so dropped roots still counted.
-pub fn keep_ingestible(items: Vec<ContentItem>, warnings: &mut Vec<String>) -> Vec<ContentItem> {
+pub fn keep_ingestible(items: Vec<ContentItem>, warnings: &mut Vec<Notice>) -> Vec<ContentItem> {
     items
         .into_iter()
         .filter(|item| item.kind.is_kept())
         .filter(|item| match key_problem(item) {
             Some(problem) => {
-                warnings.push(format!(
-                    "rejected {} {} (space {}): {problem}",
-                    item.kind.as_str(),
-                    item.id,
-                    item.space.key
-                ));
+                warnings.push(
+                    Notice::new("rejected an item whose ids cannot form content keys")
+                        .plain("type", item.kind.as_str())
+                        .plain("id", &item.id)
+                        .plain("space_id", &item.space.id)
+                        .identifying("space_key", &item.space.key)
+                        .plain("rule", problem),
+                );
                 false
             }
             None => true,
@@ -144,7 +147,7 @@ pub fn assemble(
     items: Vec<ContentItem>,
     settings: &Settings,
     api: &Api,
-    mut warnings: Vec<String>,
+    mut warnings: Vec<Notice>,
 ) -> DiscoveryOutcome {
     let cap = settings.policy.max_items.map(|n| n as usize);
     let mut completeness = Completeness::Complete;
@@ -178,10 +181,12 @@ pub fn assemble(
                     || attachment.id.contains('/')
                     || attachment.id.contains("::")
                 {
-                    warnings.push(format!(
-                        "rejected attachment {} of page {}: the id is empty or contains `/` or `::`",
-                        attachment.id, item.id
-                    ));
+                    warnings.push(
+                        Notice::new("rejected an attachment whose id cannot form a content key")
+                            .plain("id", &attachment.id)
+                            .plain("page_id", &item.id)
+                            .plain("rule", "the id is empty or contains `/` or `::`"),
+                    );
                     continue;
                 }
                 if let Some(capacity) = attachment_capacity.as_mut() {

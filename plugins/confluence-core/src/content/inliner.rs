@@ -12,6 +12,7 @@ use crate::inline::{
     ImageDownload, InlinePlan, MAX_PARALLEL_IMAGE_DOWNLOADS, PageRef, ResolvedPlan,
 };
 use crate::model::{Attachment, ContentItem, parse_content_list};
+use crate::notice::Notice;
 use crate::request::{HttpGet, Reply};
 use crate::urls::Api;
 
@@ -43,7 +44,7 @@ pub struct PageInliner {
     stage: Stage,
     /// Requests handed out and not yet answered, in order.
     in_flight: Vec<HttpGet>,
-    warnings: Vec<String>,
+    warnings: Vec<Notice>,
 }
 
 impl PageInliner {
@@ -128,7 +129,7 @@ impl PageInliner {
                     resolved
                         .notes()
                         .iter()
-                        .map(|n| format!("page {}: {n}", self.page_id)),
+                        .map(|n| n.clone().plain("page_id", &self.page_id)),
                 );
                 let queue = resolved.downloads().into();
                 let stage = Stage::Downloads {
@@ -200,10 +201,11 @@ impl PageInliner {
                 match outcome {
                     Ok(()) => Stage::OwnList(list),
                     Err(reason) => {
-                        self.warnings.push(format!(
-                            "page {}: images not inlined, its attachment list failed: {reason}",
-                            self.page_id
-                        ));
+                        self.warnings.push(
+                            Notice::new("images not inlined: the page's attachment list failed")
+                                .plain("page_id", &self.page_id)
+                                .identifying("error", reason),
+                        );
                         Stage::Done(self.original.clone())
                     }
                 }
@@ -222,10 +224,13 @@ impl PageInliner {
                             }
                         },
                         Ok(None) => {}
-                        Err(reason) => self.warnings.push(format!(
-                            "page {}: lookup of page `{}` in space {} failed: {reason}",
-                            self.page_id, page.title, page.space_key
-                        )),
+                        Err(reason) => self.warnings.push(
+                            Notice::new("lookup of a page referenced by an image failed")
+                                .plain("page_id", &self.page_id)
+                                .identifying("page_title", &page.title)
+                                .identifying("space_key", &page.space_key)
+                                .identifying("error", reason),
+                        ),
                     }
                 }
                 Stage::LookupLists {
@@ -246,10 +251,12 @@ impl PageInliner {
                         Err(failed) => Err(failed.to_string()),
                     };
                     match outcome {
-                        Err(reason) => self.warnings.push(format!(
-                            "page {}: attachments of page `{}` failed: {reason}",
-                            self.page_id, page.title
-                        )),
+                        Err(reason) => self.warnings.push(
+                            Notice::new("attachment list of a page referenced by an image failed")
+                                .plain("page_id", &self.page_id)
+                                .identifying("page_title", &page.title)
+                                .identifying("error", reason),
+                        ),
                         Ok(()) if list.next_request().is_some() => {
                             still_pending.push((page, list));
                         }
@@ -275,14 +282,18 @@ impl PageInliner {
                         Ok(response) if response.is_success() => {
                             images.insert(download.url, response.body);
                         }
-                        Ok(response) => self.warnings.push(format!(
-                            "page {}: image download answered HTTP {}",
-                            self.page_id, response.status
-                        )),
-                        Err(failed) => self.warnings.push(format!(
-                            "page {}: image download failed: {failed}",
-                            self.page_id
-                        )),
+                        Ok(response) => self.warnings.push(
+                            Notice::new("image left as is: its download failed")
+                                .plain("page_id", &self.page_id)
+                                .plain("status", response.status)
+                                .identifying("url", &download.url),
+                        ),
+                        Err(failed) => self.warnings.push(
+                            Notice::new("image left as is: its download failed")
+                                .plain("page_id", &self.page_id)
+                                .identifying("url", &download.url)
+                                .identifying("error", failed),
+                        ),
                     }
                 }
                 Stage::Downloads {
@@ -296,7 +307,7 @@ impl PageInliner {
     }
 
     /// The final body and the warnings, once [`Self::next_requests`] returned nothing.
-    pub fn finish(self) -> (String, Vec<String>) {
+    pub fn finish(self) -> (String, Vec<Notice>) {
         match self.stage {
             Stage::Done(body) => (body, self.warnings),
             // Not finished: the original body is always a safe answer.

@@ -24,6 +24,7 @@ fn run(
         fetch.on_replies(replies).unwrap();
     }
     let (pages, warnings) = fetch.finish();
+    let warnings = warnings.iter().map(ToString::to_string).collect();
     (pages, warnings, rounds)
 }
 
@@ -152,7 +153,7 @@ fn failed_batch_falls_back_to_single_fetches() {
     );
     assert!(missing(&pages[2]).contains("timeout"));
     assert!(
-        warnings[0].contains("fetching them one by one"),
+        warnings[0].contains("fetching its pages one by one"),
         "{warnings:?}"
     );
 }

@@ -159,8 +159,8 @@ fn unknown_type_is_skipped_with_a_warning_and_the_rest_is_used() {
     let outcome = outcome.unwrap();
     assert_eq!(page_ids(&outcome), vec!["2"]);
     assert_eq!(
-        outcome.warnings,
-        vec!["skipped result 1: unknown content type `comment`"]
+        outcome.warnings[0].to_string(),
+        "skipped a search result of unknown content type (id=1, type=comment)"
     );
 }
 
@@ -531,10 +531,12 @@ fn items_whose_ids_break_keys_are_rejected_with_a_warning() {
     let outcome = outcome.unwrap();
     assert_eq!(page_ids(&outcome), vec!["7", "7::att2"]);
     assert_eq!(outcome.warnings.len(), 5, "{:?}", outcome.warnings);
-    assert!(
-        outcome.warnings[2].contains("rejected page 5 (space A:B)"),
-        "{:?}",
-        outcome.warnings
+    let rejected_space = &outcome.warnings[2];
+    assert_eq!(rejected_space.field("id"), Some("5"));
+    assert_eq!(rejected_space.field("space_key"), Some("A:B"));
+    assert_eq!(
+        outcome.warnings[4].message,
+        "rejected an attachment whose id cannot form a content key"
     );
 }
 

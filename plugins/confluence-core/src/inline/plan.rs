@@ -15,6 +15,7 @@ use time::format_description::well_known::Rfc3339;
 use super::scan::{ImageMacro, ImageSource, find_image_macros};
 use crate::config::AttachmentPolicy;
 use crate::model::Attachment;
+use crate::notice::Notice;
 
 /// Another page referenced by an image macro, looked up with C4/D4.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -41,7 +42,7 @@ pub struct InlinePlan {
     space_key: String,
     policy: AttachmentPolicy,
     /// Why macros were left untouched, for the plugin to log.
-    notes: Vec<String>,
+    notes: Vec<Notice>,
 }
 
 /// What a macro turned into once resolved.
@@ -61,7 +62,7 @@ pub struct ResolvedPlan {
     body: String,
     replacements: Vec<Replacement>,
     appended: Vec<(ImageDownload, String)>,
-    notes: Vec<String>,
+    notes: Vec<Notice>,
 }
 
 impl InlinePlan {
@@ -114,12 +115,15 @@ impl InlinePlan {
             let (filename, candidates, origin) = match &image_macro.source {
                 ImageSource::External => continue,
                 ImageSource::Unresolvable(reason) => {
-                    notes.push(format!("image macro left as is: {reason}"));
+                    notes.push(
+                        Notice::new("image macro left as is: it cannot be resolved")
+                            .plain("reason", reason),
+                    );
                     continue;
                 }
                 ImageSource::SamePage { filename } => {
                     referenced.insert(filename.as_str());
-                    (filename, Some(self.own.as_slice()), "this page".to_owned())
+                    (filename, Some(self.own.as_slice()), None)
                 }
                 ImageSource::OtherPage {
                     filename,
@@ -130,28 +134,34 @@ impl InlinePlan {
                         space_key: space_key.clone().unwrap_or_else(|| self.space_key.clone()),
                         title: title.clone(),
                     };
-                    let origin = format!("page `{}` in space {}", page.title, page.space_key);
-                    (filename, other_pages.get(&page).map(Vec::as_slice), origin)
+                    let candidates = other_pages.get(&page).map(Vec::as_slice);
+                    (filename, candidates, Some(page))
                 }
             };
             let Some(candidates) = candidates else {
-                notes.push(format!(
-                    "image `{filename}` left as is: {origin} was not found"
+                notes.push(with_origin(
+                    Notice::new("image left as is: the referenced page was not found")
+                        .identifying("file", filename),
+                    origin.as_ref(),
                 ));
                 continue;
             };
             let Some(attachment) = newest_named(candidates, filename) else {
-                notes.push(format!(
-                    "image `{filename}` left as is: no such attachment on {origin}"
+                notes.push(with_origin(
+                    Notice::new("image left as is: no attachment has that file name")
+                        .identifying("file", filename),
+                    origin.as_ref(),
                 ));
                 continue;
             };
             let mime = attachment.normalised_mime();
             if !self.policy.is_inlinable_image(&mime, attachment.file_size) {
-                notes.push(format!(
-                    "image `{filename}` left as is: {mime}, {} bytes is not an allowed image within the size limit",
-                    attachment.file_size
-                ));
+                notes.push(
+                    Notice::new("image left as is: not an allowed image within the size limit")
+                        .identifying("file", filename)
+                        .plain("mime", &mime)
+                        .plain("size", attachment.file_size),
+                );
                 continue;
             }
             replacements.push(Replacement {
@@ -193,6 +203,16 @@ impl InlinePlan {
     }
 }
 
+/// Adds the other page a macro points to, if any.
+fn with_origin(notice: Notice, origin: Option<&PageRef>) -> Notice {
+    match origin {
+        Some(page) => notice
+            .identifying("page_title", &page.title)
+            .identifying("space_key", &page.space_key),
+        None => notice,
+    }
+}
+
 /// Among attachments named `filename`, the one with the newest version; ties (and missing or
 /// unreadable versions, which count as oldest) go to the lowest id.
 fn newest_named<'a>(attachments: &'a [Attachment], filename: &str) -> Option<&'a Attachment> {
@@ -230,7 +250,7 @@ impl ResolvedPlan {
     }
 
     /// Why macros were left untouched.
-    pub fn notes(&self) -> &[String] {
+    pub fn notes(&self) -> &[Notice] {
         &self.notes
     }
 
