@@ -8,17 +8,26 @@ use crate::request::{HttpGet, HttpResponse, url_without_query};
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum AnswerError {
     #[error("GET {url} ({endpoint}) answered HTTP {status}: {body}")]
+    /// A non-2xx answer.
     Status {
+        /// Endpoint name of the request.
         endpoint: &'static str,
+        /// Request URL without its query.
         url: String,
+        /// HTTP status.
         status: u16,
+        /// Excerpt of the body.
         body: String,
     },
     #[error("GET {url} ({endpoint}) answered an unexpected shape: {source}")]
+    /// A 2xx answer that does not parse.
     Malformed {
+        /// Endpoint name of the request.
         endpoint: &'static str,
+        /// Request URL without its query.
         url: String,
         #[source]
+        /// What is wrong with it.
         source: ModelError,
     },
 }

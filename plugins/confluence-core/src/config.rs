@@ -6,13 +6,41 @@ use serde::Deserialize;
 /// Default Cloud API gateway; `{cloudId}` is appended.
 const CLOUD_GATEWAY: &str = "https://api.atlassian.com/ex/confluence/";
 
+/// JSON Schema (draft 2020-12) of the config section, published by the plugins' `describe`.
+/// [`Settings::new`] checks the same rules (and the ones a schema cannot say, such as the
+/// trailing `/`), so a config that passes the schema can still be refused with a clear message.
+pub const CONFIG_SCHEMA: &str = r#"{
+  "$schema": "https://json-schema.org/draft/2020-12/schema",
+  "title": "Confluence source config",
+  "type": "object",
+  "required": ["instanceType", "baseUrl", "ingestSingleLabel", "ingestAllLabel"],
+  "properties": {
+    "instanceType": { "enum": ["cloud", "data-center"] },
+    "baseUrl": { "type": "string", "pattern": "^https?://[^/?#]+(/[^?#]*)?$", "not": { "pattern": "/$" } },
+    "cloudId": { "type": "string", "minLength": 1 },
+    "apiBaseUrl": { "type": "string", "pattern": "^https?://[^/?#]+(/[^?#]*)?$", "not": { "pattern": "/$" } },
+    "ingestSingleLabel": { "type": "string", "pattern": "\\S" },
+    "ingestAllLabel": { "type": "string", "pattern": "\\S" }
+  },
+  "if": { "properties": { "instanceType": { "const": "cloud" } } },
+  "then": { "required": ["cloudId"] },
+  "else": { "not": { "required": ["apiBaseUrl"] } }
+}"#;
+
 /// A config value that breaks a rule. The message names the field and the rule.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ConfigError {
     #[error("config is not valid JSON for the Confluence plugin: {0}")]
+    /// The section is not JSON of the expected shape (missing key, wrong type, unknown instance type).
     Json(String),
     #[error("config field `{field}`: {rule}")]
-    Invalid { field: &'static str, rule: String },
+    /// A field breaks a rule.
+    Invalid {
+        /// The camelCase field name.
+        field: &'static str,
+        /// The rule it breaks.
+        rule: String,
+    },
 }
 
 fn invalid(field: &'static str, rule: impl Into<String>) -> ConfigError {
@@ -26,7 +54,9 @@ fn invalid(field: &'static str, rule: impl Into<String>) -> ConfigError {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum InstanceType {
+    /// Confluence Cloud (`cloud`).
     Cloud,
+    /// Confluence Data Center (`data-center`).
     DataCenter,
 }
 
@@ -35,11 +65,17 @@ pub enum InstanceType {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ConfluenceConfig {
+    /// `cloud` or `data-center`.
     pub instance_type: InstanceType,
+    /// Site URL (Cloud) or API base with optional context path (DC); no trailing `/`.
     pub base_url: String,
+    /// Cloud site id; required on Cloud.
     pub cloud_id: Option<String>,
+    /// Cloud only: API gateway override (tests, mirrors).
     pub api_base_url: Option<String>,
+    /// Label that selects an item.
     pub ingest_single_label: String,
+    /// Label that selects an item and all its descendants.
     pub ingest_all_label: String,
 }
 
@@ -48,9 +84,12 @@ pub struct ConfluenceConfig {
 pub enum Instance {
     /// `api_base` is the gateway including the cloud id, without `/wiki`.
     Cloud {
+        /// The site's cloud id.
         cloud_id: String,
+        /// Gateway base, e.g. `https://api.atlassian.com/ex/confluence/{cloudId}`.
         api_base: String,
     },
+    /// Data Center: the API lives at `baseUrl`.
     DataCenter,
 }
 
@@ -77,7 +116,9 @@ pub struct AttachmentPolicy {
 /// Whether images are inlined into page bodies.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum InlineImages {
+    /// Images are inlined and never reported standalone.
     Enabled,
+    /// Images are ordinary attachments.
     Disabled,
 }
 
@@ -116,10 +157,13 @@ pub struct SourcePolicy {
 /// Validated settings of one session.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Settings {
+    /// Product and API location.
     pub instance: Instance,
     /// Site URL (Cloud) or API base with optional context path (DC); never ends with `/`.
     pub base_url: String,
+    /// The ingest labels.
     pub labels: IngestLabels,
+    /// The host's generic policy.
     pub policy: SourcePolicy,
 }
 
@@ -324,6 +368,23 @@ mod tests {
             Settings::from_json(&json, SourcePolicy::default()),
             Err(ConfigError::Json(_))
         ));
+    }
+
+    #[test]
+    fn config_schema_is_valid_json_naming_every_field() {
+        let schema: serde_json::Value = serde_json::from_str(CONFIG_SCHEMA).unwrap();
+        let properties = schema["properties"].as_object().unwrap();
+        for field in [
+            "instanceType",
+            "baseUrl",
+            "cloudId",
+            "apiBaseUrl",
+            "ingestSingleLabel",
+            "ingestAllLabel",
+        ] {
+            assert!(properties.contains_key(field), "{field}");
+        }
+        assert_eq!(schema["properties"]["ingestAllLabel"]["pattern"], "\\S");
     }
 
     #[test]

@@ -35,14 +35,23 @@ pub const DATA_CENTER_BODY_BATCH: usize = 50;
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ContentError {
     #[error("page fetch expected {expected} replies, got {got}")]
-    ReplyCount { expected: usize, got: usize },
+    /// `on_replies` got a different number of replies than requests were handed out.
+    ReplyCount {
+        /// Requests handed out.
+        expected: usize,
+        /// Replies received.
+        got: usize,
+    },
 }
 
 /// A fetched page, ready for ingestion.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PageContent {
+    /// Page id.
     pub id: String,
+    /// Page title.
     pub title: String,
+    /// The page's space.
     pub space: Space,
     /// Labels without the ingest labels, sorted.
     pub labels: Vec<String>,
@@ -55,6 +64,7 @@ pub struct PageContent {
 /// Outcome for one requested id.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FetchOutcome {
+    /// The page and its final body.
     Found(PageContent),
     /// Gone or unreadable; the text says why.
     Missing(String),
@@ -63,7 +73,9 @@ pub enum FetchOutcome {
 /// Outcome for one requested id.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FetchedPage {
+    /// The requested id.
     pub id: String,
+    /// What became of it.
     pub outcome: FetchOutcome,
 }
 

@@ -21,10 +21,13 @@ use crate::urls::Api;
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum DiscoveryError {
     #[error("discovery failed: {0}")]
+    /// A request failed or its answer was malformed.
     Answer(#[from] AnswerError),
     #[error("discovery received an answer while no request was outstanding")]
+    /// `on_response` was called without an outstanding request.
     NoRequestOutstanding,
     #[error("discovery finished before all requests were answered")]
+    /// `finish` was called before `next_request` returned `None`.
     Unfinished,
 }
 

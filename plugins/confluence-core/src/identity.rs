@@ -41,6 +41,7 @@ pub enum IdentityLookup {
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum IdentityError {
     #[error("instance id: {0}")]
+    /// D0 failed or its answer has no usable `id`.
     Answer(#[from] AnswerError),
 }
 

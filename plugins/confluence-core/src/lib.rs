@@ -6,6 +6,8 @@
 //! Start with [`config::Settings`], then [`discovery::Discovery`], [`content::PageFetch`] and
 //! [`identity::identify`]. The README shows the driving loops.
 
+#![deny(missing_docs)]
+
 pub mod answer;
 pub mod attachment_list;
 pub mod config;

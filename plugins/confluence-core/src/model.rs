@@ -12,11 +12,16 @@ use crate::urls::{Api, LinkContext};
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ModelError {
     #[error("answer is not the expected JSON: {0}")]
+    /// The body is not JSON of the expected list shape (for example `_links` is missing).
     Json(String),
     #[error("result {index} (id {id}) is malformed: {reason}")]
+    /// One result of a known type is malformed; the whole answer is refused.
     Item {
+        /// Position in `results`.
         index: usize,
+        /// The result's `id`, or `?`.
         id: String,
+        /// What is wrong with it.
         reason: String,
     },
 }
@@ -24,11 +29,17 @@ pub enum ModelError {
 /// Kinds of content items discovery knows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ContentKind {
+    /// `page`
     Page,
+    /// `blogpost`
     BlogPost,
+    /// `folder` (no body)
     Folder,
+    /// `database` (dropped after discovery)
     Database,
+    /// `whiteboard` (dropped after discovery)
     Whiteboard,
+    /// `embed` (dropped after discovery)
     Embed,
 }
 
@@ -68,7 +79,9 @@ impl ContentKind {
 pub struct Space {
     /// `space.id` as a string (Cloud v1 answers a number).
     pub id: String,
+    /// `space.key`.
     pub key: String,
+    /// `space.name` (empty when absent).
     pub name: String,
 }
 
@@ -109,8 +122,11 @@ pub fn normalise_mime(media_type: &str) -> String {
 /// The `children.attachment` part of an item.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InlineAttachments {
+    /// The attachments (after completion: the full list).
     pub results: Vec<Attachment>,
+    /// `limit`, if answered.
     pub limit: Option<u64>,
+    /// `size`, if answered.
     pub size: Option<u64>,
     /// The resolved `children.attachment._links.next` (DC D5).
     pub next: Option<String>,
@@ -126,9 +142,13 @@ impl InlineAttachments {
 /// A v1 content item (page, blog post, folder, ...).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ContentItem {
+    /// Content id.
     pub id: String,
+    /// Content type.
     pub kind: ContentKind,
+    /// Title (empty when absent).
     pub title: String,
+    /// The item's space.
     pub space: Space,
     /// `version.when`, ISO-8601, as sent.
     pub version_when: String,
@@ -145,6 +165,7 @@ pub struct ContentItem {
 /// One page of a v1 content list answer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ContentList {
+    /// Results of known types.
     pub items: Vec<ContentItem>,
     /// The resolved `_links.next`.
     pub next: Option<String>,
@@ -155,6 +176,7 @@ pub struct ContentList {
 /// One page of an attachment list answer (v1 D5 or v2 C5/C5b).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AttachmentList {
+    /// The attachments of this page of the list.
     pub attachments: Vec<Attachment>,
     /// The resolved `_links.next`.
     pub next: Option<String>,

@@ -16,8 +16,11 @@ pub enum Visibility {
 /// One structured field of a [`Notice`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NoticeField {
+    /// Field name, e.g. `page_id`.
     pub name: &'static str,
+    /// Field value.
     pub value: String,
+    /// Whether the value may be shown as is.
     pub visibility: Visibility,
 }
 
@@ -25,7 +28,9 @@ pub struct NoticeField {
 /// into fields.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Notice {
+    /// What happened; never holds identifying data.
     pub message: &'static str,
+    /// Details.
     pub fields: Vec<NoticeField>,
 }
 

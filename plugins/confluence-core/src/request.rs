@@ -24,6 +24,7 @@ pub struct HttpGet {
     pub url: String,
     /// Extra request headers.
     pub headers: Vec<(String, String)>,
+    /// Whether the host attaches the tenant's credentials.
     pub credentials: Credentials,
     /// Low-cardinality endpoint name for metrics, e.g. `/rest/api/content/search`.
     pub endpoint: &'static str,
@@ -59,7 +60,9 @@ impl HttpGet {
 /// The final answer to an [`HttpGet`], after the host's retries and redirects.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HttpResponse {
+    /// HTTP status.
     pub status: u16,
+    /// Response body.
     pub body: Vec<u8>,
 }
 

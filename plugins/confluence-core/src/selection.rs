@@ -13,9 +13,13 @@ use crate::urls::Api;
 /// A page, blog post or folder as reported to the host.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DiscoveredPage {
+    /// Content id.
     pub id: String,
+    /// Content type.
     pub kind: ContentKind,
+    /// Title.
     pub title: String,
+    /// Space (container).
     pub space: Space,
     /// Labels without the two ingest labels, sorted.
     pub labels: Vec<String>,
@@ -28,11 +32,15 @@ pub struct DiscoveredPage {
 /// An attachment as reported to the host.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DiscoveredAttachment {
+    /// Attachment id (Cloud `att…`, DC numeric).
     pub id: String,
+    /// Id of the page that holds it.
     pub page_id: String,
+    /// File name.
     pub title: String,
     /// Raw media type, as Confluence sent it.
     pub media_type: String,
+    /// Size in bytes.
     pub size: u64,
     /// The attachment's `version.when`, else the page's, else `""`.
     pub updated_at: String,
@@ -45,13 +53,16 @@ pub struct DiscoveredAttachment {
 /// One reported item; each page is followed by its attachments.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DiscoveredItem {
+    /// A page, blog post or folder.
     Page(DiscoveredPage),
+    /// An attachment of the page reported before it.
     Attachment(DiscoveredAttachment),
 }
 
 /// Whether discovery reported everything it found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Completeness {
+    /// Everything selected was reported.
     Complete,
     /// The item cap cut something off: the host must delete nothing this cycle.
     Truncated,
@@ -62,6 +73,7 @@ pub enum Completeness {
 pub struct DiscoveryOutcome {
     /// Items in discovery order, each page followed by its kept attachments.
     pub items: Vec<DiscoveredItem>,
+    /// Whether the item cap cut anything off.
     pub completeness: Completeness,
     /// Items skipped or rejected, for the plugin to log.
     pub warnings: Vec<Notice>,

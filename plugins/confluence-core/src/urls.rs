@@ -6,15 +6,23 @@ use crate::cql;
 use crate::encoding::encode_query_value;
 use crate::request::HttpGet;
 
-/// Endpoint names for metrics, one per kind of call.
+/// Endpoint names for metrics, one per kind of call (ids replaced by `{id}`).
 pub mod endpoint {
+    /// C1, C2, C3, D1, D2 and the batched body search.
     pub const CONTENT_SEARCH: &str = "/rest/api/content/search";
+    /// D3.
     pub const CONTENT_BY_ID: &str = "/rest/api/content/{id}";
+    /// C4, D4.
     pub const CONTENT_BY_TITLE: &str = "/rest/api/content";
+    /// C5.
     pub const PAGE_ATTACHMENTS_V2: &str = "/api/v2/pages/{id}/attachments";
+    /// C5b.
     pub const BLOGPOST_ATTACHMENTS_V2: &str = "/api/v2/blogposts/{id}/attachments";
+    /// D5.
     pub const CHILD_ATTACHMENTS: &str = "/rest/api/content/{id}/child/attachment";
+    /// C6.
     pub const CLOUD_DOWNLOAD: &str = "/rest/api/content/{id}/child/attachment/{id}/download";
+    /// D6.
     pub const DC_DOWNLOAD: &str = "/download/attachments";
 }
 
@@ -27,7 +35,9 @@ const SEARCH_PAGE_SIZE: u32 = 100;
 /// The `_links.context` and `_links.base` of one answer, used to resolve its relative links.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct LinkContext {
+    /// `_links.context`.
     pub context: Option<String>,
+    /// `_links.base`.
     pub base: Option<String>,
 }
 
@@ -44,7 +54,9 @@ impl LinkContext {
 /// Whether an item is a page or a blog post, for the endpoints that differ (C5 / C5b).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AttachmentOwner {
+    /// C5.
     Page,
+    /// C5b.
     BlogPost,
 }
 

@@ -20,7 +20,9 @@ use crate::notice::Notice;
 /// Another page referenced by an image macro, looked up with C4/D4.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct PageRef {
+    /// Space key of the page (the macro's, else the referring page's).
     pub space_key: String,
+    /// Exact page title.
     pub title: String,
 }
 

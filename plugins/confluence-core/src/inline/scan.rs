@@ -13,11 +13,17 @@ pub enum ImageSource {
     /// `<ri:url …/>`: an external image, left untouched.
     External,
     /// `<ri:attachment ri:filename="F"/>`: an attachment of this page.
-    SamePage { filename: String },
+    SamePage {
+        /// The file name `F`.
+        filename: String,
+    },
     /// `<ri:attachment ri:filename="F"><ri:page ri:content-title="T" [ri:space-key="S"]/>`.
     OtherPage {
+        /// The file name `F`.
         filename: String,
+        /// The other page's title `T`.
         title: String,
+        /// The other page's space `S`, if given.
         space_key: Option<String>,
     },
     /// Anything else; the text says why.
@@ -31,9 +37,13 @@ pub struct ImageMacro {
     pub span: Range<usize>,
     /// `ac:alt`, entity-decoded.
     pub alt: Option<String>,
+    /// `ac:title`, entity-decoded.
     pub title: Option<String>,
+    /// `ac:width`, entity-decoded.
     pub width: Option<String>,
+    /// `ac:height`, entity-decoded.
     pub height: Option<String>,
+    /// What the macro shows.
     pub source: ImageSource,
 }
 
