@@ -390,3 +390,19 @@ fn failed_lookup_and_download_leave_only_those_images() {
     // The failed lookup, the macro it leaves, and the failed download.
     assert_eq!(warnings.len(), 3, "{warnings:?}");
 }
+
+#[test]
+fn no_ids_need_no_requests() {
+    let (pages, warnings, rounds) = run(cloud_settings(None, None), &[], |url| panic!("{url}"));
+    assert!(pages.is_empty() && warnings.is_empty() && rounds.is_empty());
+}
+
+#[test]
+fn duplicate_ids_are_fetched_once_and_answered_for_each_occurrence() {
+    let (pages, _, rounds) = run(cloud_settings(None, None), &["4", "4"], |_| {
+        Ok(list_answer(&[item("4").body("b")], None))
+    });
+    assert!(rounds[0][0].contains("cql=id%20in%20(4)&"), "{rounds:?}");
+    assert_eq!(pages.len(), 2);
+    assert_eq!(found(&pages[1]).body, "b");
+}

@@ -552,3 +552,26 @@ fn data_center_pages_use_viewpage_urls_and_dc_label_cql() {
     };
     assert_eq!(page.url, "https://w.example/pages/viewpage.action?pageId=9");
 }
+
+#[test]
+fn data_center_next_links_with_context_path_stay_on_the_configured_base() {
+    let settings = dc_settings("https://w.example/confluence", None, None);
+    let (outcome, urls) = run(settings, |url| {
+        if url.contains("start=100") {
+            list_answer(&[item("2")], None)
+        } else {
+            let mut answer = list_answer(&[item("1")], None);
+            answer.body = format!(
+                r#"{{"results":[{}],"_links":{{"next":"/confluence/rest/api/content/search?cql=x&start=100","base":"https://w.example/confluence","context":"/confluence"}}}}"#,
+                item("1").json()
+            )
+            .into_bytes();
+            answer
+        }
+    });
+    assert_eq!(
+        urls[1],
+        "https://w.example/confluence/rest/api/content/search?cql=x&start=100"
+    );
+    assert_eq!(page_ids(&outcome.unwrap()), vec!["1", "2"]);
+}

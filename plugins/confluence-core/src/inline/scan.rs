@@ -503,6 +503,64 @@ mod tests {
         assert!(find_image_macros("a < b <").is_empty());
     }
 
+    /// Bodies built from fragments in every order of a fixed pseudo-random sequence: the scanner
+    /// never panics and every span starts at `<ac:image`, ends after `</ac:image>`, and lies on
+    /// character boundaries.
+    #[test]
+    fn scanner_spans_are_valid_for_arbitrary_fragment_soup() {
+        let fragments = [
+            "<ac:image>",
+            "</ac:image>",
+            "<ac:image ac:alt=\"ä>\">",
+            "<ri:attachment ri:filename=\"é.png\"/>",
+            "<ri:url ri:value=\"x\"/>",
+            "<![CDATA[",
+            "]]>",
+            "<!--",
+            "-->",
+            "<p>",
+            "</p>",
+            "😀",
+            "<",
+            ">",
+            "&amp;",
+            "'",
+            "\"",
+            "<ac:image/>",
+            "<ri:page ri:content-title=\"T\"/>",
+            "<ri:attachment>",
+            "</ri:attachment>",
+            "text ü ",
+            "<?pi?>",
+            "<!DOCTYPE x>",
+        ];
+        let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut macros_seen = 0;
+        for _ in 0..3000 {
+            let mut body = String::new();
+            for _ in 0..(state % 24) {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                body.push_str(fragments[(state % fragments.len() as u64) as usize]);
+            }
+            state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            for m in find_image_macros(&body) {
+                assert!(
+                    body.is_char_boundary(m.span.start) && body.is_char_boundary(m.span.end),
+                    "{body}"
+                );
+                let text = &body[m.span];
+                assert!(
+                    text.starts_with("<ac:image") && text.ends_with("</ac:image>"),
+                    "{body}"
+                );
+                macros_seen += 1;
+            }
+        }
+        assert!(macros_seen > 50, "the soup found only {macros_seen} macros");
+    }
+
     #[test]
     fn entities_are_decoded_and_unknown_ones_kept() {
         assert_eq!(
