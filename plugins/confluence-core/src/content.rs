@@ -204,6 +204,11 @@ impl PageFetch {
                 }
                 None => (self.inlining_stage(), None),
             },
+            Stage::Singles(ids) if ids.is_empty() => {
+                let queue = std::mem::take(&mut self.remaining_batches);
+                let current = None;
+                (Stage::Batches { queue, current }, None)
+            }
             Stage::Singles(ids) => {
                 let requests = ids
                     .iter()

@@ -406,3 +406,29 @@ fn duplicate_ids_are_fetched_once_and_answered_for_each_occurrence() {
     assert_eq!(pages.len(), 2);
     assert_eq!(found(&pages[1]).body, "b");
 }
+
+#[test]
+fn failed_later_page_with_every_id_found_moves_on_to_the_next_batch() {
+    let ids: Vec<String> = (1..=101).map(|i| i.to_string()).collect();
+    let id_refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let first_batch: Vec<_> = (1..=100).map(|i| item(&i.to_string()).body("x")).collect();
+    let (pages, _, rounds) = run(cloud_settings(None, None), &id_refs, |url| {
+        if url.contains("cursor=2") {
+            Ok(HttpResponse::new(502, "bad gateway"))
+        } else if url.contains("id%20in%20(101)") {
+            Ok(list_answer(&[item("101").body("y")], None))
+        } else {
+            Ok(list_answer(
+                &first_batch,
+                Some("/rest/api/content/search?cursor=2"),
+            ))
+        }
+    });
+    assert_eq!(rounds.len(), 3, "{rounds:?}");
+    assert!(rounds[2][0].contains("id%20in%20(101)"));
+    assert!(
+        pages
+            .iter()
+            .all(|p| matches!(p.outcome, FetchOutcome::Found(_)))
+    );
+}
