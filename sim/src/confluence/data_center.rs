@@ -18,26 +18,19 @@ use crate::lock;
 
 type Instance = State<Arc<ConfluenceInstance>>;
 
-/// The router of one instance, nested under its context path.
+/// The router of one instance; every route sits under the context path.
 pub fn router(instance: Arc<ConfluenceInstance>, context_path: &str) -> Router {
-    let api = Router::new()
-        .route("/rest/applinks/1.0/manifest", get(manifest))
-        .route("/rest/oauth2/latest/token", post(token))
-        .route("/rest/api/content/search", get(search))
-        .route("/rest/api/content", get(lookup))
-        .route("/rest/api/content/{id}", get(content_by_id))
-        .route(
-            "/rest/api/content/{id}/child/attachment",
-            get(child_attachments),
-        )
-        .route("/download/attachments/{id}/{file_name}", get(download))
+    let at = |path: &str| format!("{context_path}{path}");
+    Router::new()
+        .route(&at("/rest/applinks/1.0/manifest"), get(manifest))
+        .route(&at("/rest/oauth2/latest/token"), post(token))
+        .route(&at("/rest/api/content/search"), get(search))
+        .route(&at("/rest/api/content"), get(lookup))
+        .route(&at("/rest/api/content/{id}"), get(content_by_id))
+        .route(&at("/rest/api/content/{id}/child/attachment"), get(child_attachments))
+        .route(&at("/download/attachments/{id}/{file_name}"), get(download))
         .fallback(get(web_page))
-        .with_state(instance);
-    if context_path.is_empty() {
-        api
-    } else {
-        Router::new().nest(context_path, api)
-    }
+        .with_state(instance)
 }
 
 /// D0: JSON only with `Accept: application/json`, XML otherwise; no auth.
@@ -204,5 +197,13 @@ async fn download(
 
 /// Any other GET under the context path: web pages, and the health ping on `{baseUrl}/`.
 async fn web_page(State(instance): Instance, uri: Uri, Query(params): Query<Params>) -> Response {
-    api::web_page(&instance, uri.path(), &params)
+    let context = instance.urls.links_context.as_str();
+    let path = uri.path();
+    let under_context = context.is_empty()
+        || path == context
+        || path.strip_prefix(context).is_some_and(|rest| rest.starts_with('/'));
+    if !under_context {
+        return api::error(StatusCode::NOT_FOUND, &format!("{path} is outside the context path {context}"));
+    }
+    api::web_page(&instance, path, &params)
 }
