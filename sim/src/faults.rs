@@ -292,8 +292,10 @@ fn truncate(response: Response, after_bytes: u64) -> Response {
         sent += keep as u64;
         Ok(chunk.slice(..keep))
     });
-    // Ends the stream with an error once the allowance is used up.
+    // Ends the stream with an error once the allowance is used up. The pause lets hyper flush
+    // the head and the bytes sent so far; without it the error would discard them unsent.
     let failing_tail = futures::stream::once(async {
+        tokio::time::sleep(Duration::from_millis(50)).await;
         Err::<Bytes, std::io::Error>(std::io::Error::new(
             std::io::ErrorKind::ConnectionReset,
             "injected truncation",

@@ -77,11 +77,18 @@ async fn label_search_returns_labelled_items_of_global_and_collaboration_spaces(
     assert_eq!(ids(&answer), vec!["100", "110", "120", "200", "500"]);
     let page = &answer["results"][0];
     assert_eq!(page["type"], "page");
-    assert_eq!(page["space"]["id"], json!(98307), "Cloud v1 space.id is a number");
+    assert_eq!(
+        page["space"]["id"],
+        json!(98307),
+        "Cloud v1 space.id is a number"
+    );
     assert_eq!(page["space"]["key"], "ENG");
     assert_eq!(page["version"]["when"], "2025-03-01T10:00:00.000Z");
     assert_eq!(page["_links"]["webui"], "/spaces/ENG/pages/100/Runbook");
-    assert_eq!(page["metadata"]["labels"]["results"][0]["name"], "ai-ingest");
+    assert_eq!(
+        page["metadata"]["labels"]["results"][0]["name"],
+        "ai-ingest"
+    );
     assert!(page.get("body").is_none(), "bodies only when expanded");
     assert_eq!(answer["_links"]["context"], "/wiki");
     assert!(answer["_links"].get("next").is_none());
@@ -119,10 +126,22 @@ async fn search_pages_through_cursor_next_links_relative_to_the_wiki_context() {
 async fn limit_is_capped_and_reported() {
     let sim = start().await;
     let token = cloud_token(&sim).await;
-    let url = format!("{}/wiki/rest/api/content/search?cql={}&limit=1000", api(&sim), enc("type = page"));
+    let url = format!(
+        "{}/wiki/rest/api/content/search?cql={}&limit=1000",
+        api(&sim),
+        enc("type = page")
+    );
     let (_, answer) = get_json(&url, &token).await;
     assert_eq!(answer["limit"], json!(100));
-    let (_, default) = get_json(&format!("{}/wiki/rest/api/content/search?cql={}", api(&sim), enc("type = page")), &token).await;
+    let (_, default) = get_json(
+        &format!(
+            "{}/wiki/rest/api/content/search?cql={}",
+            api(&sim),
+            enc("type = page")
+        ),
+        &token,
+    )
+    .await;
     assert_eq!(default["limit"], json!(25));
 }
 
@@ -130,7 +149,11 @@ async fn limit_is_capped_and_reported() {
 async fn children_attachment_inlines_at_most_25_with_size_limit_and_next() {
     let sim = start().await;
     let token = cloud_token(&sim).await;
-    let url = format!("{}/wiki/rest/api/content/search?cql={}&expand={EXPAND}", api(&sim), enc("id=100"));
+    let url = format!(
+        "{}/wiki/rest/api/content/search?cql={}&expand={EXPAND}",
+        api(&sim),
+        enc("id=100")
+    );
     let (_, answer) = get_json(&url, &token).await;
     let inline = &answer["results"][0]["children"]["attachment"];
     assert_eq!(inline["size"], json!(25));
@@ -142,10 +165,22 @@ async fn children_attachment_inlines_at_most_25_with_size_limit_and_next() {
     assert_eq!(first["extensions"]["mediaType"], "image/png");
     assert_eq!(first["extensions"]["fileSize"], json!(5120));
     assert_eq!(first["version"]["when"], "2025-03-01T09:00:00.000Z");
-    assert!(first["_links"]["download"].as_str().is_some_and(|d| d.starts_with("/download/attachments/100/diagram.png?version=1")));
-    let without_version = format!("{}/wiki/rest/api/content/search?cql={}&expand=children.attachment", api(&sim), enc("id=100"));
+    assert!(
+        first["_links"]["download"]
+            .as_str()
+            .is_some_and(|d| d.starts_with("/download/attachments/100/diagram.png?version=1"))
+    );
+    let without_version = format!(
+        "{}/wiki/rest/api/content/search?cql={}&expand=children.attachment",
+        api(&sim),
+        enc("id=100")
+    );
     let (_, plain) = get_json(&without_version, &token).await;
-    assert!(plain["results"][0]["children"]["attachment"]["results"][0].get("version").is_none());
+    assert!(
+        plain["results"][0]["children"]["attachment"]["results"][0]
+            .get("version")
+            .is_none()
+    );
 }
 
 #[tokio::test]
@@ -164,7 +199,10 @@ async fn v2_attachment_listings_follow_cursor_links_and_blog_posts_need_their_en
         }
         match answer["_links"]["next"].as_str() {
             Some(next) => {
-                assert!(next.starts_with("/wiki/api/v2/pages/100/attachments?cursor="), "{next}");
+                assert!(
+                    next.starts_with("/wiki/api/v2/pages/100/attachments?cursor="),
+                    "{next}"
+                );
                 url = resolve_next(&sim, next);
             }
             None => break,
@@ -172,9 +210,20 @@ async fn v2_attachment_listings_follow_cursor_links_and_blog_posts_need_their_en
     }
     assert_eq!(all.len(), 30);
     assert_eq!(all[0], "att200");
-    let (status, _) = get_json(&format!("{}/wiki/api/v2/pages/200/attachments?limit=250", api(&sim)), &token).await;
+    let (status, _) = get_json(
+        &format!("{}/wiki/api/v2/pages/200/attachments?limit=250", api(&sim)),
+        &token,
+    )
+    .await;
     assert_eq!(status, 404, "the pages endpoint does not serve blog posts");
-    let (status, blog) = get_json(&format!("{}/wiki/api/v2/blogposts/200/attachments?limit=250", api(&sim)), &token).await;
+    let (status, blog) = get_json(
+        &format!(
+            "{}/wiki/api/v2/blogposts/200/attachments?limit=250",
+            api(&sim)
+        ),
+        &token,
+    )
+    .await;
     assert_eq!(status, 200);
     assert_eq!(blog["results"].as_array().map(Vec::len), Some(27));
     assert_eq!(blog["results"][0]["blogPostId"], "200");
@@ -205,11 +254,19 @@ async fn batched_body_fetch_returns_bodies_only_when_expanded_and_skips_unknown_
     );
     let (_, answer) = get_json(&url, &token).await;
     assert_eq!(ids(&answer), vec!["100", "101"]);
-    let body = answer["results"][0]["body"]["storage"]["value"].as_str().expect("body");
+    let body = answer["results"][0]["body"]["storage"]["value"]
+        .as_str()
+        .expect("body");
     assert!(body.contains("<ri:attachment ri:filename=\"diagram.png\"/>"));
-    let single = format!("{}/wiki/rest/api/content/search?cql=id%3D101&expand=body.storage", api(&sim));
+    let single = format!(
+        "{}/wiki/rest/api/content/search?cql=id%3D101&expand=body.storage",
+        api(&sim)
+    );
     let (_, one) = get_json(&single, &token).await;
-    assert_eq!(one["results"][0]["body"]["storage"]["value"], "<p>child</p>");
+    assert_eq!(
+        one["results"][0]["body"]["storage"]["value"],
+        "<p>child</p>"
+    );
 }
 
 #[tokio::test]
@@ -217,7 +274,15 @@ async fn label_with_quote_and_backslash_matches_when_escaped() {
     let sim = start().await;
     let token = cloud_token(&sim).await;
     let cql = r#"label="we\"ird\\label""#;
-    let (_, answer) = get_json(&format!("{}/wiki/rest/api/content/search?cql={}", api(&sim), enc(cql)), &token).await;
+    let (_, answer) = get_json(
+        &format!(
+            "{}/wiki/rest/api/content/search?cql={}",
+            api(&sim),
+            enc(cql)
+        ),
+        &token,
+    )
+    .await;
     assert_eq!(ids(&answer), vec!["102"]);
 }
 
@@ -226,10 +291,23 @@ async fn unsupported_cql_gets_400_with_a_confluence_error_body() {
     let sim = start().await;
     let token = cloud_token(&sim).await;
     for cql in ["creator = bob", "label = ", "title ~ \"x\"", "(label = a"] {
-        let (status, answer) = get_json(&format!("{}/wiki/rest/api/content/search?cql={}", api(&sim), enc(cql)), &token).await;
+        let (status, answer) = get_json(
+            &format!(
+                "{}/wiki/rest/api/content/search?cql={}",
+                api(&sim),
+                enc(cql)
+            ),
+            &token,
+        )
+        .await;
         assert_eq!(status, 400, "{cql}");
         assert_eq!(answer["statusCode"], json!(400));
-        assert!(answer["message"].as_str().is_some_and(|m| m.contains("Could not parse cql")), "{answer}");
+        assert!(
+            answer["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("Could not parse cql")),
+            "{answer}"
+        );
     }
 }
 
@@ -237,50 +315,116 @@ async fn unsupported_cql_gets_400_with_a_confluence_error_body() {
 async fn download_redirects_to_the_media_origin_which_streams_bytes_without_credentials() {
     let sim = start().await;
     let token = cloud_token(&sim).await;
-    let url = format!("{}/wiki/rest/api/content/100/child/attachment/att201/download", api(&sim));
-    let redirect = client().get(&url).bearer_auth(&token).send().await.expect("request");
+    let url = format!(
+        "{}/wiki/rest/api/content/100/child/attachment/att201/download",
+        api(&sim)
+    );
+    let redirect = client()
+        .get(&url)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("request");
     assert_eq!(redirect.status().as_u16(), 302);
-    let location = redirect.headers()["location"].to_str().expect("location").to_owned();
+    let location = redirect.headers()["location"]
+        .to_str()
+        .expect("location")
+        .to_owned();
     assert!(location.starts_with(sim.cloud_media_origin()), "{location}");
-    let leaked = client().get(&location).bearer_auth(&token).send().await.expect("request");
-    assert_eq!(leaked.status().as_u16(), 401, "credentials must not reach the media origin");
+    let leaked = client()
+        .get(&location)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(
+        leaked.status().as_u16(),
+        401,
+        "credentials must not reach the media origin"
+    );
     let file = client().get(&location).send().await.expect("request");
     assert_eq!(file.status().as_u16(), 200);
     assert_eq!(file.headers()["content-length"], "13");
     assert_eq!(file.headers()["content-type"], "application/pdf");
     assert_eq!(file.text().await.expect("body"), "%PDF-1.4 tiny");
-    let wrong_page = format!("{}/wiki/rest/api/content/101/child/attachment/att201/download", api(&sim));
-    assert_eq!(client().get(&wrong_page).bearer_auth(&token).send().await.expect("request").status().as_u16(), 404);
+    let wrong_page = format!(
+        "{}/wiki/rest/api/content/101/child/attachment/att201/download",
+        api(&sim)
+    );
+    assert_eq!(
+        client()
+            .get(&wrong_page)
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("request")
+            .status()
+            .as_u16(),
+        404
+    );
 }
 
 #[tokio::test]
 async fn generated_attachment_bytes_match_the_reported_file_size_and_digest() {
     let sim = start().await;
     let token = cloud_token(&sim).await;
-    let url = format!("{}/wiki/rest/api/content/100/child/attachment/att200/download", api(&sim));
-    let redirect = client().get(&url).bearer_auth(&token).send().await.expect("request");
-    let location = redirect.headers()["location"].to_str().expect("location").to_owned();
-    let bytes = client().get(&location).send().await.expect("request").bytes().await.expect("bytes");
+    let url = format!(
+        "{}/wiki/rest/api/content/100/child/attachment/att200/download",
+        api(&sim)
+    );
+    let redirect = client()
+        .get(&url)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("request");
+    let location = redirect.headers()["location"]
+        .to_str()
+        .expect("location")
+        .to_owned();
+    let bytes = client()
+        .get(&location)
+        .send()
+        .await
+        .expect("request")
+        .bytes()
+        .await
+        .expect("bytes");
     assert_eq!(bytes.len(), 5120);
     let (len, digest) = sim.attachment_digest(CLOUD, "att200").expect("digest");
     assert_eq!(len, 5120);
     use sha2::Digest;
     assert_eq!(hex::encode(sha2::Sha256::digest(&bytes)), digest);
-    let ranged = client().get(&location).header("range", "bytes=5000-").send().await.expect("request");
+    let ranged = client()
+        .get(&location)
+        .header("range", "bytes=5000-")
+        .send()
+        .await
+        .expect("request");
     assert_eq!(ranged.status().as_u16(), 206);
-    assert_eq!(ranged.bytes().await.expect("bytes").as_ref(), &bytes[5000..]);
+    assert_eq!(
+        ranged.bytes().await.expect("bytes").as_ref(),
+        &bytes[5000..]
+    );
 }
 
 #[tokio::test]
 async fn lookup_by_space_key_and_title_finds_pages_only() {
     let sim = start().await;
     let token = cloud_token(&sim).await;
-    let url = format!("{}/wiki/rest/api/content?spaceKey=ENG&title={}&type=page&expand={EXPAND}", api(&sim), enc("Runbook"));
+    let url = format!(
+        "{}/wiki/rest/api/content?spaceKey=ENG&title={}&type=page&expand={EXPAND}",
+        api(&sim),
+        enc("Runbook")
+    );
     let (status, answer) = get_json(&url, &token).await;
     assert_eq!(status, 200);
     assert_eq!(ids(&answer), vec!["100"]);
     assert!(answer["_links"].is_object());
-    let blog = format!("{}/wiki/rest/api/content?spaceKey=ENG&title=News&type=page", api(&sim));
+    let blog = format!(
+        "{}/wiki/rest/api/content?spaceKey=ENG&title=News&type=page",
+        api(&sim)
+    );
     assert!(ids(&get_json(&blog, &token).await.1).is_empty());
 }
 
@@ -288,9 +432,23 @@ async fn lookup_by_space_key_and_title_finds_pages_only() {
 async fn v1_child_attachment_endpoint_is_gone_and_gateway_download_links_fail() {
     let sim = start().await;
     let token = cloud_token(&sim).await;
-    let (status, _) = get_json(&format!("{}/wiki/rest/api/content/100/child/attachment?limit=25&start=25", api(&sim)), &token).await;
+    let (status, _) = get_json(
+        &format!(
+            "{}/wiki/rest/api/content/100/child/attachment?limit=25&start=25",
+            api(&sim)
+        ),
+        &token,
+    )
+    .await;
     assert_eq!(status, 410);
-    let (status, _) = get_json(&format!("{}/wiki/download/attachments/100/diagram.png?version=1&api=v2", api(&sim)), &token).await;
+    let (status, _) = get_json(
+        &format!(
+            "{}/wiki/download/attachments/100/diagram.png?version=1&api=v2",
+            api(&sim)
+        ),
+        &token,
+    )
+    .await;
     assert_eq!(status, 500);
 }
 
@@ -298,8 +456,21 @@ async fn v1_child_attachment_endpoint_is_gone_and_gateway_download_links_fail() 
 async fn site_base_serves_web_pages_for_links_and_health_pings() {
     let sim = start().await;
     let site = sim.cloud_site_base(CLOUD).expect("site");
-    let root = client().get(format!("{site}/")).send().await.expect("request");
+    let root = client()
+        .get(format!("{site}/"))
+        .send()
+        .await
+        .expect("request");
     assert_eq!(root.status().as_u16(), 200);
-    let page = client().get(format!("{site}/wiki/spaces/ENG/pages/100/Runbook")).send().await.expect("request");
-    assert!(page.text().await.expect("html").contains("<h1>Runbook</h1>"));
+    let page = client()
+        .get(format!("{site}/wiki/spaces/ENG/pages/100/Runbook"))
+        .send()
+        .await
+        .expect("request");
+    assert!(
+        page.text()
+            .await
+            .expect("html")
+            .contains("<h1>Runbook</h1>")
+    );
 }

@@ -313,7 +313,9 @@ impl Parser<'_> {
         match self.next() {
             Some(Token::LParen) => {}
             other => {
-                return Err(self.syntax(format!("expected '(' after IN, found {}", describe(other))));
+                return Err(
+                    self.syntax(format!("expected '(' after IN, found {}", describe(other)))
+                );
             }
         }
         let mut values = vec![self.value()?];

@@ -27,7 +27,10 @@ pub fn router(instance: Arc<ConfluenceInstance>, context_path: &str) -> Router {
         .route(&at("/rest/api/content/search"), get(search))
         .route(&at("/rest/api/content"), get(lookup))
         .route(&at("/rest/api/content/{id}"), get(content_by_id))
-        .route(&at("/rest/api/content/{id}/child/attachment"), get(child_attachments))
+        .route(
+            &at("/rest/api/content/{id}/child/attachment"),
+            get(child_attachments),
+        )
         .route(&at("/download/attachments/{id}/{file_name}"), get(download))
         .fallback(get(web_page))
         .with_state(instance)
@@ -201,9 +204,14 @@ async fn web_page(State(instance): Instance, uri: Uri, Query(params): Query<Para
     let path = uri.path();
     let under_context = context.is_empty()
         || path == context
-        || path.strip_prefix(context).is_some_and(|rest| rest.starts_with('/'));
+        || path
+            .strip_prefix(context)
+            .is_some_and(|rest| rest.starts_with('/'));
     if !under_context {
-        return api::error(StatusCode::NOT_FOUND, &format!("{path} is outside the context path {context}"));
+        return api::error(
+            StatusCode::NOT_FOUND,
+            &format!("{path} is outside the context path {context}"),
+        );
     }
     api::web_page(&instance, path, &params)
 }

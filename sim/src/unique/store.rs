@@ -627,7 +627,7 @@ impl UniqueStore {
     /// U1: new = unknown key; updated = known key with another `updatedAt` (or none recorded);
     /// moved = unknown here but stored under another partial key with the same relative key
     /// (also listed as new, so it is ingested in its new place); deleted = stored under the
-    /// partial key and not submitted.
+    /// partial key and not submitted (sorted).
     pub fn file_diff(&mut self, partial_key: &str, items: &[FileDiffItem]) -> FileDiffResult {
         let prefix = format!("{partial_key}/");
         let mut result = FileDiffResult::default();
@@ -669,6 +669,7 @@ impl UniqueStore {
                 result.deleted_files.push(relative.to_owned());
             }
         }
+        result.deleted_files.sort();
         result
     }
 }

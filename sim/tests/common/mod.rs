@@ -4,8 +4,8 @@
 
 use std::path::Path;
 
-use connector_sim::scenario::{AttachmentSeed, Scenario};
 use connector_sim::Sim;
+use connector_sim::scenario::{AttachmentSeed, Scenario};
 use serde_json::{Value, json};
 
 pub const CLOUD: &str = "cloud-1";
@@ -24,14 +24,20 @@ pub fn scenario() -> Scenario {
             _ => continue,
         };
         for i in 0..count {
-            content.attachments.push(attachment(&format!("{prefix}{i:03}"), &format!("file-{i}.txt"), 100 + i));
+            content.attachments.push(attachment(
+                &format!("{prefix}{i:03}"),
+                &format!("file-{i}.txt"),
+                100 + i,
+            ));
         }
     }
     let ops = &mut scenario.data_center[0].spaces[0];
     for i in 0..30 {
-        ops.contents[0]
-            .attachments
-            .push(attachment(&format!("{}", 4000 + i), &format!("dc-{i}.bin"), 10 + i));
+        ops.contents[0].attachments.push(attachment(
+            &format!("{}", 4000 + i),
+            &format!("dc-{i}.bin"),
+            10 + i,
+        ));
     }
     scenario
 }
@@ -71,26 +77,39 @@ pub async fn cloud_token(sim: &Sim) -> String {
         .json()
         .await
         .expect("token json");
-    answer["access_token"].as_str().expect("access_token").to_owned()
+    answer["access_token"]
+        .as_str()
+        .expect("access_token")
+        .to_owned()
 }
 
 pub async fn dc_token(sim: &Sim) -> String {
     let answer: Value = client()
         .post(sim.dc_token_url(DC).expect("dc token url"))
         .header("content-type", "application/x-www-form-urlencoded")
-        .body("grant_type=client_credentials&client_id=dc-client&client_secret=dc-secret&scope=READ")
+        .body(
+            "grant_type=client_credentials&client_id=dc-client&client_secret=dc-secret&scope=READ",
+        )
         .send()
         .await
         .expect("token request")
         .json()
         .await
         .expect("token json");
-    answer["access_token"].as_str().expect("access_token").to_owned()
+    answer["access_token"]
+        .as_str()
+        .expect("access_token")
+        .to_owned()
 }
 
 /// GET with a bearer token, returning status and JSON body.
 pub async fn get_json(url: &str, token: &str) -> (u16, Value) {
-    let response = client().get(url).bearer_auth(token).send().await.expect("request");
+    let response = client()
+        .get(url)
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("request");
     let status = response.status().as_u16();
     let body = response.json().await.unwrap_or(Value::Null);
     (status, body)
@@ -111,7 +130,13 @@ pub fn ids(answer: &Value) -> Vec<String> {
 
 /// Cluster-local GraphQL call to the ingestion service.
 pub async fn graphql(sim: &Sim, operation: &str, query: &str, variables: Value) -> (u16, Value) {
-    graphql_at(&format!("{}/graphql", sim.unique_ingestion_base()), operation, query, variables).await
+    graphql_at(
+        &format!("{}/graphql", sim.unique_ingestion_base()),
+        operation,
+        query,
+        variables,
+    )
+    .await
 }
 
 pub async fn graphql_at(url: &str, operation: &str, query: &str, variables: Value) -> (u16, Value) {
