@@ -78,19 +78,17 @@ impl AttachmentBytes {
         match self {
             AttachmentBytes::Literal(b) => b.slice(start as usize..end as usize),
             AttachmentBytes::Generated { seed, .. } => {
-                let mut out = Vec::with_capacity((end - start) as usize);
-                let mut word_index = start / 8;
-                let mut skip = (start % 8) as usize;
-                while (out.len() as u64) < end - start {
-                    let word =
-                        mix64(seed ^ word_index.wrapping_mul(0x9E37_79B9_7F4A_7C15)).to_le_bytes();
-                    let remaining = (end - start) as usize - out.len();
-                    let take = (8 - skip).min(remaining);
-                    out.extend_from_slice(&word[skip..skip + take]);
-                    skip = 0;
-                    word_index += 1;
+                // Whole 8-byte words covering the range, then the requested slice of them.
+                let first_word = start / 8;
+                let last_word = end.div_ceil(8);
+                let mut words = vec![0u8; ((last_word - first_word) * 8) as usize];
+                for (i, slot) in words.chunks_exact_mut(8).enumerate() {
+                    let index = first_word + i as u64;
+                    let word = mix64(seed ^ index.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+                    slot.copy_from_slice(&word.to_le_bytes());
                 }
-                Bytes::from(out)
+                let skip = (start % 8) as usize;
+                Bytes::from(words).slice(skip..skip + (end - start) as usize)
             }
         }
     }

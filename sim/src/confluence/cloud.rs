@@ -139,14 +139,20 @@ async fn token(State(gateway): Gateway, headers: HeaderMap, body: Bytes) -> Resp
             "client_id and client_secret are required",
         );
     };
-    let Some(site) = gateway
+    // A client may be installed on several sites; its token then works on each of them.
+    let mut sites: Vec<&Arc<ConfluenceInstance>> = gateway
         .sites
         .values()
-        .find(|s| s.client_secret_matches(client_id, client_secret))
-    else {
+        .filter(|s| s.client_secret_matches(client_id, client_secret))
+        .collect();
+    sites.sort_by(|a, b| a.name.cmp(&b.name));
+    let Some(site) = sites.first() else {
         return oauth_error(StatusCode::UNAUTHORIZED, "access_denied", "Unauthorized");
     };
     let token = site.tokens.issue("cloud", client_id, site.token_ttl_secs);
+    for other in &sites[1..] {
+        other.tokens.accept(&token, client_id, site.token_ttl_secs);
+    }
     axum::Json(json!({
         "access_token": token,
         "expires_in": site.token_ttl_secs,
