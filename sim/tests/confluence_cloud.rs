@@ -474,3 +474,60 @@ async fn site_base_serves_web_pages_for_links_and_health_pings() {
             .contains("<h1>Runbook</h1>")
     );
 }
+
+#[tokio::test]
+async fn a_client_installed_on_two_sites_gets_a_token_valid_on_both_and_sites_stay_apart() {
+    let mut scenario = common::scenario();
+    let mut second = scenario.cloud[0].clone();
+    second.cloud_id = "cloud-2".to_owned();
+    second.spaces.truncate(1);
+    second.spaces[0].contents.truncate(1);
+    scenario.cloud.push(second);
+    let sim = connector_sim::Sim::start(scenario).await.expect("starts");
+    let token = cloud_token(&sim).await;
+    let query = format!("/wiki/rest/api/content/search?cql={}", enc("type = page"));
+    let (status, one) = get_json(&format!("{}{query}", api(&sim)), &token).await;
+    assert_eq!(status, 200);
+    let (status, two) = get_json(
+        &format!(
+            "{}{query}",
+            sim.cloud_api_base("cloud-2").expect("second site")
+        ),
+        &token,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(ids(&one).len() > 1);
+    assert_eq!(ids(&two), vec!["100"]);
+}
+
+#[tokio::test]
+async fn a_declared_file_size_can_differ_from_the_bytes_served() {
+    let sim = start().await;
+    let mut lying = common::attachment("att777", "short.bin", 10);
+    lying.declared_size = Some(25);
+    sim.put_attachment(CLOUD, "101", lying).expect("attachment");
+    let token = cloud_token(&sim).await;
+    let (_, listing) = get_json(
+        &format!("{}/wiki/api/v2/pages/101/attachments", api(&sim)),
+        &token,
+    )
+    .await;
+    assert_eq!(listing["results"][0]["fileSize"], json!(25));
+    let url = format!(
+        "{}/wiki/rest/api/content/101/child/attachment/att777/download",
+        api(&sim)
+    );
+    let location = client()
+        .get(&url)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("request")
+        .headers()["location"]
+        .to_str()
+        .expect("location")
+        .to_owned();
+    let file = client().get(&location).send().await.expect("request");
+    assert_eq!(file.headers()["content-length"], "10");
+}
