@@ -481,3 +481,58 @@ fn validate_spaces(instance: &str, spaces: &[SpaceSeed]) -> Result<(), ScenarioE
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(yaml: &str) -> Result<Scenario, ScenarioError> {
+        let scenario: Scenario =
+            serde_yaml_ng::from_str(yaml).map_err(|source| ScenarioError::Parse {
+                path: PathBuf::from("inline.yaml"),
+                source,
+            })?;
+        scenario.validate()?;
+        Ok(scenario)
+    }
+
+    #[test]
+    fn a_minimal_scenario_gets_defaults() {
+        let scenario = parse("cloud: [{cloudId: c1}]").expect("valid");
+        assert_eq!(scenario.cloud[0].token_ttl_secs, 3600);
+        assert_eq!(scenario.cloud[0].limits, PageLimits::cloud());
+        assert_eq!(scenario.unique.company_id, "company-1");
+    }
+
+    #[test]
+    fn unknown_keys_and_broken_references_are_rejected_with_the_culprit() {
+        assert!(matches!(
+            parse("cloud: [{cloudId: c1, colour: red}]"),
+            Err(ScenarioError::Parse { .. })
+        ));
+        let orphan = "cloud: [{cloudId: c1, spaces: [{id: 1, key: A, name: A, contents: [{id: '2', type: page, title: t, parentId: '9'}]}]}]";
+        let message = parse(orphan)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(message.contains("parent 9"), "{message}");
+        let twice = "dataCenter: [{name: d, instanceId: i}, {name: d, instanceId: j}]";
+        assert!(
+            parse(twice)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default()
+                .contains("defined twice")
+        );
+        let bad_context = "dataCenter: [{name: d, instanceId: i, contextPath: confluence/}]";
+        assert!(matches!(parse(bad_context), Err(ScenarioError::Invalid(_))));
+        let unknown_owner = "unique: {files: [{key: k, ownerId: nope}]}";
+        assert!(
+            parse(unknown_owner)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default()
+                .contains("nope")
+        );
+    }
+}

@@ -4,6 +4,15 @@
 
 use serde_json::{Map, Value};
 
+/// A syntax, validation or coercion failure, worded like graphql-js.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct GraphqlError(pub String);
+
+fn fail<T>(message: impl Into<String>) -> Result<T, GraphqlError> {
+    Err(GraphqlError(message.into()))
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OperationKind {
     Query,
@@ -34,7 +43,7 @@ enum Token {
     Number,
 }
 
-fn tokenize(text: &str) -> Result<Vec<Token>, String> {
+fn tokenize(text: &str) -> Result<Vec<Token>, GraphqlError> {
     let chars: Vec<char> = text.chars().collect();
     let mut tokens = Vec::new();
     let mut i = 0;
@@ -67,7 +76,7 @@ fn tokenize(text: &str) -> Result<Vec<Token>, String> {
                 i += 1;
             }
             if i >= chars.len() {
-                return Err("Syntax Error: Unterminated string.".to_owned());
+                return fail("Syntax Error: Unterminated string.".to_owned());
             }
             i += 1;
             tokens.push(Token::Str);
@@ -78,7 +87,7 @@ fn tokenize(text: &str) -> Result<Vec<Token>, String> {
             tokens.push(Token::Punct(c));
             i += 1;
         } else {
-            return Err(format!("Syntax Error: Unexpected character \"{c}\"."));
+            return fail(format!("Syntax Error: Unexpected character \"{c}\"."));
         }
     }
     Ok(tokens)
@@ -100,25 +109,25 @@ impl Parser {
         t
     }
 
-    fn expect(&mut self, c: char) -> Result<(), String> {
+    fn expect_punct(&mut self, c: char) -> Result<(), GraphqlError> {
         match self.next() {
             Some(Token::Punct(p)) if p == c => Ok(()),
-            other => Err(format!("Syntax Error: Expected \"{c}\", found {other:?}.")),
+            other => fail(format!("Syntax Error: Expected \"{c}\", found {other:?}.")),
         }
     }
 
-    fn name(&mut self) -> Result<String, String> {
+    fn name(&mut self) -> Result<String, GraphqlError> {
         match self.next() {
             Some(Token::Name(n)) => Ok(n),
-            other => Err(format!("Syntax Error: Expected Name, found {other:?}.")),
+            other => fail(format!("Syntax Error: Expected Name, found {other:?}.")),
         }
     }
 
-    fn type_ref(&mut self) -> Result<String, String> {
+    fn type_ref(&mut self) -> Result<String, GraphqlError> {
         let mut out = if self.peek() == Some(&Token::Punct('[')) {
             self.pos += 1;
             let inner = self.type_ref()?;
-            self.expect(']')?;
+            self.expect_punct(']')?;
             format!("[{inner}]")
         } else {
             self.name()?
@@ -130,14 +139,14 @@ impl Parser {
         Ok(out)
     }
 
-    fn skip_value(&mut self) -> Result<(), String> {
+    fn skip_value(&mut self) -> Result<(), GraphqlError> {
         match self.next() {
             Some(Token::Punct('$')) => self.name().map(|_| ()),
             Some(Token::Name(_) | Token::Str | Token::Number) => Ok(()),
             Some(Token::Punct('[')) => {
                 while self.peek() != Some(&Token::Punct(']')) {
                     if self.peek().is_none() {
-                        return Err("Syntax Error: Unterminated list.".to_owned());
+                        return fail("Syntax Error: Unterminated list.".to_owned());
                     }
                     self.skip_value()?;
                 }
@@ -147,32 +156,32 @@ impl Parser {
             Some(Token::Punct('{')) => {
                 while self.peek() != Some(&Token::Punct('}')) {
                     self.name()?;
-                    self.expect(':')?;
+                    self.expect_punct(':')?;
                     self.skip_value()?;
                 }
                 self.pos += 1;
                 Ok(())
             }
-            other => Err(format!("Syntax Error: Unexpected {other:?}.")),
+            other => fail(format!("Syntax Error: Unexpected {other:?}.")),
         }
     }
 
-    fn arguments(&mut self) -> Result<(), String> {
+    fn arguments(&mut self) -> Result<(), GraphqlError> {
         if self.peek() != Some(&Token::Punct('(')) {
             return Ok(());
         }
         self.pos += 1;
         while self.peek() != Some(&Token::Punct(')')) {
             self.name()?;
-            self.expect(':')?;
+            self.expect_punct(':')?;
             self.skip_value()?;
         }
         self.pos += 1;
         Ok(())
     }
 
-    fn selection_set(&mut self) -> Result<Vec<Selection>, String> {
-        self.expect('{')?;
+    fn selection_set(&mut self) -> Result<Vec<Selection>, GraphqlError> {
+        self.expect_punct('{')?;
         let mut out = Vec::new();
         loop {
             match self.peek() {
@@ -181,20 +190,20 @@ impl Parser {
                     break;
                 }
                 Some(Token::Spread) => {
-                    return Err("Fragments are not supported by the simulator.".to_owned());
+                    return fail("Fragments are not supported by the simulator.".to_owned());
                 }
-                None => return Err("Syntax Error: Expected Name, found <EOF>.".to_owned()),
+                None => return fail("Syntax Error: Expected Name, found <EOF>.".to_owned()),
                 _ => {}
             }
             let mut name = self.name()?;
             if self.peek() == Some(&Token::Punct(':')) {
-                return Err(format!(
+                return fail(format!(
                     "Aliases are not supported by the simulator (alias {name})."
                 ));
             }
             self.arguments()?;
             if self.peek() == Some(&Token::Punct('@')) {
-                return Err("Directives are not supported by the simulator.".to_owned());
+                return fail("Directives are not supported by the simulator.".to_owned());
             }
             let children = if self.peek() == Some(&Token::Punct('{')) {
                 self.selection_set()?
@@ -207,14 +216,14 @@ impl Parser {
             });
         }
         if out.is_empty() {
-            return Err("Syntax Error: Expected Name, found \"}\".".to_owned());
+            return fail("Syntax Error: Expected Name, found \"}\".".to_owned());
         }
         Ok(out)
     }
 }
 
 /// Parses a document holding exactly one operation.
-pub fn parse(text: &str) -> Result<Document, String> {
+pub fn parse(text: &str) -> Result<Document, GraphqlError> {
     let mut p = Parser {
         tokens: tokenize(text)?,
         pos: 0,
@@ -236,9 +245,9 @@ pub fn parse(text: &str) -> Result<Document, String> {
             if p.peek() == Some(&Token::Punct('(')) {
                 p.pos += 1;
                 while p.peek() != Some(&Token::Punct(')')) {
-                    p.expect('$')?;
+                    p.expect_punct('$')?;
                     let var = p.name()?;
-                    p.expect(':')?;
+                    p.expect_punct(':')?;
                     let ty = p.type_ref()?;
                     if p.peek() == Some(&Token::Punct('=')) {
                         p.pos += 1;
@@ -250,11 +259,11 @@ pub fn parse(text: &str) -> Result<Document, String> {
             }
             (kind, name, variables)
         }
-        other => return Err(format!("Syntax Error: Unexpected {other:?}.")),
+        other => return fail(format!("Syntax Error: Unexpected {other:?}.")),
     };
     let selection = p.selection_set()?;
     if p.peek().is_some() {
-        return Err("This simulator accepts documents with exactly one operation.".to_owned());
+        return fail("This simulator accepts documents with exactly one operation.".to_owned());
     }
     Ok(Document {
         kind,
@@ -266,14 +275,14 @@ pub fn parse(text: &str) -> Result<Document, String> {
 
 /// Checks a variable value against a declared type (`String`, `Int`, `Boolean`, `[T]`, input
 /// objects, with `!`). Input object fields are checked by the operation itself.
-pub fn check_value(name: &str, ty: &str, value: &Value) -> Result<(), String> {
+pub fn check_value(name: &str, ty: &str, value: &Value) -> Result<(), GraphqlError> {
     let (inner, required) = match ty.strip_suffix('!') {
         Some(inner) => (inner, true),
         None => (ty, false),
     };
     if value.is_null() {
         return if required {
-            Err(format!(
+            fail(format!(
                 "Variable \"${name}\" of required type \"{ty}\" was not provided."
             ))
         } else {
@@ -281,7 +290,7 @@ pub fn check_value(name: &str, ty: &str, value: &Value) -> Result<(), String> {
         };
     }
     let invalid = |what: &str| {
-        Err(format!(
+        fail(format!(
             "Variable \"${name}\" got invalid value {value}; {what}"
         ))
     };
@@ -308,7 +317,11 @@ pub fn check_value(name: &str, ty: &str, value: &Value) -> Result<(), String> {
 }
 
 /// Keeps only the selected fields of `value` (recursively, through lists).
-pub fn project(value: &Value, selection: &[Selection], type_name: &str) -> Result<Value, String> {
+pub fn project(
+    value: &Value,
+    selection: &[Selection],
+    type_name: &str,
+) -> Result<Value, GraphqlError> {
     match value {
         Value::Array(items) => items
             .iter()
@@ -323,7 +336,7 @@ pub fn project(value: &Value, selection: &[Selection], type_name: &str) -> Resul
                     continue;
                 }
                 let Some(inner) = fields.get(&field.name) else {
-                    return Err(format!(
+                    return fail(format!(
                         "Cannot query field \"{}\" on type \"{type_name}\".",
                         field.name
                     ));
@@ -339,7 +352,7 @@ pub fn project(value: &Value, selection: &[Selection], type_name: &str) -> Resul
         }
         other if selection.is_empty() => Ok(other.clone()),
         Value::Null => Ok(Value::Null),
-        _ => Err(format!(
+        _ => fail(format!(
             "Field of type \"{type_name}\" must not have a selection since it is a scalar."
         )),
     }

@@ -124,7 +124,7 @@ async fn run_graphql(
     };
     let document = match graphql::parse(query) {
         Ok(d) => d,
-        Err(e) => return graphql_errors(StatusCode::BAD_REQUEST, &e, "GRAPHQL_PARSE_FAILED"),
+        Err(e) => return graphql_errors(StatusCode::BAD_REQUEST, &e.0, "GRAPHQL_PARSE_FAILED"),
     };
     let requested_name = request["operationName"].as_str();
     if let (Some(requested), Some(declared)) = (requested_name, document.name.as_deref())
@@ -188,7 +188,7 @@ async fn run_graphql(
         );
     }
     if let Err(message) = check_variables(spec, &document.variables, &variables) {
-        return graphql_errors(StatusCode::BAD_REQUEST, &message, "BAD_USER_INPUT");
+        return graphql_errors(StatusCode::BAD_REQUEST, &message.0, "BAD_USER_INPUT");
     }
     let variables_text = variables.to_string();
     if let Some(action) = service.faults.take(&FaultTarget {
@@ -215,7 +215,7 @@ async fn run_graphql(
     match result {
         Ok(full) => match graphql::project(&full, &document.selection[0].children, spec.result_type) {
             Ok(projected) => axum::Json(json!({"data": {spec.root_field: projected}})).into_response(),
-            Err(message) => graphql_errors(StatusCode::BAD_REQUEST, &message, "GRAPHQL_VALIDATION_FAILED"),
+            Err(message) => graphql_errors(StatusCode::BAD_REQUEST, &message.0, "GRAPHQL_VALIDATION_FAILED"),
         },
         Err(e) => (
             StatusCode::OK,
@@ -231,19 +231,19 @@ fn check_variables(
     spec: &operations::OperationSpec,
     declared: &[(String, String)],
     values: &Value,
-) -> Result<(), String> {
+) -> Result<(), graphql::GraphqlError> {
     for (name, ty) in declared {
         match spec.variables.iter().find(|(n, _)| n == name) {
             None => {
-                return Err(format!(
+                return Err(graphql::GraphqlError(format!(
                     "Variable \"${name}\" is not defined by operation \"{}\".",
                     spec.name
-                ));
+                )));
             }
             Some((_, expected)) if expected != ty => {
-                return Err(format!(
+                return Err(graphql::GraphqlError(format!(
                     "Variable \"${name}\" of type \"{ty}\" used in position expecting type \"{expected}\"."
-                ));
+                )));
             }
             Some(_) => {}
         }
@@ -251,10 +251,10 @@ fn check_variables(
     for (name, expected) in spec.variables {
         let is_declared = declared.iter().any(|(n, _)| n == name);
         if expected.ends_with('!') && !is_declared {
-            return Err(format!(
+            return Err(graphql::GraphqlError(format!(
                 "Field \"{}\" argument \"{name}\" of type \"{expected}\" is required, but it was not provided.",
                 spec.root_field
-            ));
+            )));
         }
         if is_declared {
             graphql::check_value(name, expected, values.get(*name).unwrap_or(&Value::Null))?;
