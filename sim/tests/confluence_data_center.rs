@@ -255,3 +255,55 @@ async fn descendants_are_found_by_ancestor_on_data_center_too() {
     );
     assert_eq!(ids(&get_json(&url, "pat-1").await.1), vec!["1001"]);
 }
+
+#[tokio::test]
+async fn a_second_instance_without_context_path_serves_at_the_root_and_tokens_expire() {
+    let mut scenario = common::scenario();
+    let mut second = scenario.data_center[0].clone();
+    second.name = "dc-2".to_owned();
+    second.context_path = String::new();
+    second.instance_id = "dc-instance-2".to_owned();
+    second.token_ttl_secs = 1;
+    scenario.data_center.push(second);
+    let sim = connector_sim::Sim::start(scenario).await.expect("starts");
+    let root = sim.dc_base_url("dc-2").expect("second instance").to_owned();
+    assert_ne!(root, base(&sim), "each instance has its own listener");
+    let manifest: Value = client()
+        .get(format!("{root}/rest/applinks/1.0/manifest"))
+        .header("accept", "application/json")
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(manifest["id"], "dc-instance-2");
+    let answer: Value = client()
+        .post(sim.dc_token_url("dc-2").expect("token url"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(
+            "grant_type=client_credentials&client_id=dc-client&client_secret=dc-secret&scope=READ",
+        )
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(answer["expires_in"], json!(1));
+    let token = answer["access_token"].as_str().expect("token").to_owned();
+    let url = format!("{root}/rest/api/content/1000");
+    assert_eq!(get_json(&url, &token).await.0, 200);
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert_eq!(
+        get_json(&url, &token).await.0,
+        401,
+        "an expired token is refused"
+    );
+    let other_token = dc_token(&sim).await;
+    assert_eq!(
+        get_json(&url, &other_token).await.0,
+        401,
+        "tokens of one instance do not open another"
+    );
+}

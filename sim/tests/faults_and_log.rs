@@ -332,3 +332,69 @@ async fn mutations_between_cycles_show_up_in_search_results() {
         404
     );
 }
+
+#[tokio::test]
+async fn upload_and_file_diff_faults_target_one_key() {
+    let sim = start().await;
+    let doc = "mutation ContentUpsert($input: ContentCreateInput!, $scopeId: String) { contentUpsert(input: $input, scopeId: $scopeId) { writeUrl } }";
+    let vars = json!({"input": {"key": "acme/1_ENG/5::att9", "title": "t", "mimeType": "text/plain", "ownerType": "SCOPE", "byteSize": 2}, "scopeId": "scope-root"});
+    let (_, registered) = graphql(&sim, "ContentUpsert", doc, vars).await;
+    let write_url = registered["data"]["contentUpsert"]["writeUrl"]
+        .as_str()
+        .expect("writeUrl")
+        .to_owned();
+    sim.set_fault(FaultRule {
+        operation: Some("Upload".to_owned()),
+        key: Some("5::att9".to_owned()),
+        times: Some(1),
+        ..rule(
+            "/upload",
+            FaultAction::Status {
+                status: 503,
+                retry_after: Some(1),
+                body: None,
+            },
+        )
+    });
+    sim.set_fault(FaultRule {
+        operation: Some("FileDiff".to_owned()),
+        key: Some("acme/2_OPS".to_owned()),
+        ..rule(
+            "*",
+            FaultAction::Status {
+                status: 500,
+                retry_after: None,
+                body: None,
+            },
+        )
+    });
+    let put = || {
+        client()
+            .put(&write_url)
+            .header("x-ms-blob-type", "BlockBlob")
+            .body("ok")
+            .send()
+    };
+    assert_eq!(put().await.expect("upload").status().as_u16(), 503);
+    assert_eq!(put().await.expect("upload").status().as_u16(), 201);
+    let diff = |partial: &str| {
+        client()
+            .post(format!("{}/v2/content/file-diff", sim.unique_ingestion_base()))
+            .header("x-company-id", "company-1")
+            .header("x-user-id", "u")
+            .header("x-service-id", "confluence-connector")
+            .json(&json!({"partialKey": partial, "sourceKind": "ATLASSIAN_CONFLUENCE_CLOUD", "sourceName": "s", "fileList": []}))
+            .send()
+    };
+    assert_eq!(
+        diff("acme/1_ENG").await.expect("diff").status().as_u16(),
+        200
+    );
+    assert_eq!(
+        diff("acme/2_OPS").await.expect("diff").status().as_u16(),
+        500
+    );
+    let log = sim.request_log();
+    assert_eq!(log.count_matching("blob PUT /upload Upload"), 2);
+    assert_eq!(log.count_matching("FileDiff"), 2);
+}

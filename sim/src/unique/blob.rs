@@ -36,6 +36,7 @@ fn upload_error(status: StatusCode, message: &str) -> Response {
 pub async fn receive_upload(
     service: &UniqueService,
     service_name: &str,
+    path: &str,
     write_key: &str,
     headers: &HeaderMap,
     body: Body,
@@ -55,7 +56,7 @@ pub async fn receive_upload(
     if let Some(action) = service.faults.take(&FaultTarget {
         service: service_name,
         method: "PUT",
-        path: "*",
+        path,
         operation: Some("Upload"),
         key: Some(&content_key),
     }) {
@@ -154,15 +155,20 @@ async fn blob_put(
             "the key query parameter is required",
         );
     };
-    receive_upload(
+    let mut response = receive_upload(
         &service,
         "blob",
+        "/upload",
         key,
         &headers,
         body,
         BlobTypeHeader::Required,
     )
-    .await
+    .await;
+    response
+        .extensions_mut()
+        .insert(OperationTag("Upload".to_owned()));
+    response
 }
 
 async fn blob_read(

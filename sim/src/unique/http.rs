@@ -26,28 +26,30 @@ use crate::lock;
 pub const INGESTION_PREFIX: &str = "/ingestion";
 pub const SCOPE_MANAGEMENT_PREFIX: &str = "/scope-management";
 pub const ZITADEL_TOKEN_PATH: &str = "/oauth/v2/token";
+const INGESTION_GRAPHQL_PATH: &str = "/ingestion/graphql";
+const SCOPE_MANAGEMENT_GRAPHQL_PATH: &str = "/scope-management/graphql";
+const FILE_DIFF_PATH: &str = "/ingestion/v2/content/file-diff";
+pub const SCOPED_UPLOAD_PATH: &str = "/ingestion/scoped/upload";
+
+fn graphql_path(target: GraphqlTarget) -> &'static str {
+    match target {
+        GraphqlTarget::Ingestion => INGESTION_GRAPHQL_PATH,
+        GraphqlTarget::ScopeManagement => SCOPE_MANAGEMENT_GRAPHQL_PATH,
+    }
+}
 
 type Service = State<Arc<UniqueService>>;
 
 pub fn router(service: Arc<UniqueService>) -> Router {
     Router::new()
         .route("/", get(|| async { "Simulated Unique platform" }))
+        .route(INGESTION_GRAPHQL_PATH, post(ingestion_graphql))
         .route(
-            &format!("{INGESTION_PREFIX}/graphql"),
-            post(ingestion_graphql),
-        )
-        .route(
-            &format!("{SCOPE_MANAGEMENT_PREFIX}/graphql"),
+            SCOPE_MANAGEMENT_GRAPHQL_PATH,
             post(scope_management_graphql),
         )
-        .route(
-            &format!("{INGESTION_PREFIX}/v2/content/file-diff"),
-            post(file_diff),
-        )
-        .route(
-            &format!("{INGESTION_PREFIX}/scoped/upload"),
-            put(scoped_upload),
-        )
+        .route(FILE_DIFF_PATH, post(file_diff))
+        .route(SCOPED_UPLOAD_PATH, put(scoped_upload))
         .route(ZITADEL_TOKEN_PATH, post(zitadel_token))
         .with_state(service)
 }
@@ -194,7 +196,7 @@ async fn run_graphql(
     if let Some(action) = service.faults.take(&FaultTarget {
         service: "unique",
         method: "POST",
-        path: "*",
+        path: graphql_path(target),
         operation: Some(name),
         key: Some(&variables_text),
     }) {
@@ -303,7 +305,7 @@ async fn run_file_diff(service: &UniqueService, headers: &HeaderMap, body: &[u8]
     if let Some(action) = service.faults.take(&FaultTarget {
         service: "unique",
         method: "POST",
-        path: "*",
+        path: FILE_DIFF_PATH,
         operation: Some("FileDiff"),
         key: Some(partial_key),
     }) {
@@ -338,6 +340,7 @@ async fn scoped_upload(
         receive_upload(
             &service,
             "unique",
+            SCOPED_UPLOAD_PATH,
             key,
             &headers,
             body,
