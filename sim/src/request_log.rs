@@ -76,24 +76,17 @@ impl RequestLogSnapshot {
 struct Inner {
     next_seq: u64,
     counts: BTreeMap<String, u64>,
-    requests: Vec<LoggedRequest>,
+    requests: std::collections::VecDeque<LoggedRequest>,
 }
+
+/// Entries kept; older ones are dropped (counts keep counting), so long benchmarks stay
+/// within a bounded amount of memory.
+pub const MAX_LOGGED_REQUESTS: usize = 100_000;
 
 /// Shared by every listener.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct RequestLog {
     inner: Mutex<Inner>,
-    /// Older entries are dropped beyond this many (counts keep counting).
-    max_entries: usize,
-}
-
-impl Default for RequestLog {
-    fn default() -> Self {
-        RequestLog {
-            inner: Mutex::default(),
-            max_entries: 200_000,
-        }
-    }
 }
 
 impl RequestLog {
@@ -102,18 +95,23 @@ impl RequestLog {
         entry.seq = inner.next_seq;
         inner.next_seq += 1;
         *inner.counts.entry(entry.endpoint.clone()).or_default() += 1;
-        if inner.requests.len() >= self.max_entries {
-            inner.requests.remove(0);
+        if inner.requests.len() >= MAX_LOGGED_REQUESTS {
+            inner.requests.pop_front();
         }
-        inner.requests.push(entry);
+        inner.requests.push_back(entry);
     }
 
     pub fn snapshot(&self) -> RequestLogSnapshot {
         let inner = lock(&self.inner);
         RequestLogSnapshot {
             counts: inner.counts.clone(),
-            requests: inner.requests.clone(),
+            requests: inner.requests.iter().cloned().collect(),
         }
+    }
+
+    /// Only the counts per endpoint: cheap enough to read often.
+    pub fn counts(&self) -> BTreeMap<String, u64> {
+        lock(&self.inner).counts.clone()
     }
 
     pub fn reset(&self) {

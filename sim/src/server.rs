@@ -465,6 +465,11 @@ impl Sim {
         self.core.log.snapshot()
     }
 
+    /// Requests per endpoint (`{service} {METHOD} {route}[ {operation}]`), without the entries.
+    pub fn request_counts(&self) -> BTreeMap<String, u64> {
+        self.core.log.counts()
+    }
+
     pub fn reset_request_log(&self) {
         self.core.log.reset();
     }

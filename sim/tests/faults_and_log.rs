@@ -205,6 +205,7 @@ async fn request_log_counts_requests_per_endpoint_and_redacts_credentials() {
         Some(&3)
     );
     assert_eq!(log.counts.get("cloud POST /oauth/token"), Some(&1));
+    assert_eq!(sim.request_counts(), log.counts);
     let search = log.matching("/content/search")[0];
     assert_eq!(
         search.headers.get("authorization").map(String::as_str),
