@@ -175,6 +175,7 @@ pub fn search(instance: &ConfluenceInstance, params: &Params) -> Response {
     };
     let model = lock(&instance.model);
     let with_attachments = query.may_match_attachments();
+    let needs_ancestors = query.mentions(cql::Field::Ancestor);
     let mut total = 0usize;
     let mut window = Vec::new();
     for item in model.items() {
@@ -188,7 +189,11 @@ pub fn search(instance: &ConfluenceInstance, params: &Params) -> Response {
         let space_type = model
             .space(&content.space_key)
             .map_or("global", |s| s.space_type.as_str());
-        let mut ancestors = model.ancestors(content);
+        let mut ancestors = if needs_ancestors {
+            model.ancestors(content)
+        } else {
+            Vec::new()
+        };
         let no_labels: Vec<String> = Vec::new();
         let facts = match attachment {
             None => ItemFacts {

@@ -371,6 +371,14 @@ impl Query {
         }
     }
 
+    /// True when some clause asks about `field` (lets callers skip computing costly facts).
+    pub fn mentions(&self, field: Field) -> bool {
+        match self {
+            Query::And(a, b) | Query::Or(a, b) => a.mentions(field) || b.mentions(field),
+            Query::Clause(clause) => clause.field == field,
+        }
+    }
+
     /// True when the query needs attachments to be considered at all, i.e. it does not rule
     /// them out through `type`. Used only as a fast path; evaluation stays exact either way.
     pub fn may_match_attachments(&self) -> bool {
