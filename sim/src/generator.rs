@@ -189,6 +189,7 @@ pub fn generate(spec: &CorpusSpec) -> Scenario {
             }],
             token_ttl_secs: 3600,
             limits: PageLimits::cloud(),
+            rate_limit: None,
             spaces: generate_spaces(spec, spec.seed, Style::Cloud),
         });
     }
@@ -208,6 +209,7 @@ pub fn generate(spec: &CorpusSpec) -> Scenario {
             }],
             token_ttl_secs: 3600,
             limits: PageLimits::data_center(),
+            rate_limit: None,
             spaces: generate_spaces(spec, spec.seed.wrapping_add(1), Style::DataCenter),
         });
     }

@@ -15,6 +15,7 @@ pub mod faults;
 pub mod generator;
 pub mod http_layer;
 pub mod prng;
+pub mod rate_limit;
 pub mod request_log;
 pub mod scenario;
 pub mod server;

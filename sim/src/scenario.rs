@@ -38,6 +38,9 @@ pub struct CloudSiteSeed {
     pub token_ttl_secs: u64,
     #[serde(default = "PageLimits::cloud")]
     pub limits: PageLimits,
+    /// Optional server-side rate limit: API calls beyond it get 429 with `Retry-After`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<RateLimitSeed>,
     #[serde(default)]
     pub spaces: Vec<SpaceSeed>,
 }
@@ -63,6 +66,9 @@ pub struct DataCenterSeed {
     pub token_ttl_secs: u64,
     #[serde(default = "PageLimits::data_center")]
     pub limits: PageLimits,
+    /// Optional server-side rate limit: API calls beyond it get 429 with `Retry-After`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<RateLimitSeed>,
     #[serde(default)]
     pub spaces: Vec<SpaceSeed>,
 }
@@ -83,6 +89,15 @@ pub struct OAuthClientSeed {
 pub struct BasicUserSeed {
     pub username: String,
     pub password: String,
+}
+
+/// A token bucket: `perMinute` calls per minute, bursts up to `burst` (default `perMinute`).
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RateLimitSeed {
+    pub per_minute: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub burst: Option<u32>,
 }
 
 /// Caps on `limit` for v1 list answers, like the real services apply.

@@ -20,6 +20,7 @@ use crate::dump::{StateDump, dump_confluence, dump_unique};
 use crate::faults::{FaultRule, FaultSet};
 use crate::http_layer::{Observer, observed};
 use crate::lock;
+use crate::rate_limit::RateLimiter;
 use crate::request_log::{RequestLog, RequestLogSnapshot};
 use crate::scenario::{Scenario, ScenarioError};
 use crate::unique::http::{INGESTION_PREFIX, SCOPE_MANAGEMENT_PREFIX, ZITADEL_TOKEN_PATH};
@@ -291,6 +292,7 @@ impl Sim {
                     personal_access_tokens: Vec::new(),
                     basic_users: Vec::new(),
                     token_ttl_secs: site.token_ttl_secs,
+                    rate_limiter: site.rate_limit.map(RateLimiter::new),
                     urls,
                 }),
             );
@@ -329,6 +331,7 @@ impl Sim {
                 personal_access_tokens: dc.personal_access_tokens.clone(),
                 basic_users: dc.basic_users.clone(),
                 token_ttl_secs: dc.token_ttl_secs,
+                rate_limiter: dc.rate_limit.map(RateLimiter::new),
                 urls: urls.clone(),
             });
             let router = observed(

@@ -531,3 +531,27 @@ async fn a_declared_file_size_can_differ_from_the_bytes_served() {
     let file = client().get(&location).send().await.expect("request");
     assert_eq!(file.headers()["content-length"], "10");
 }
+
+#[tokio::test]
+async fn a_rate_limited_site_answers_429_with_retry_after_once_the_burst_is_spent() {
+    let mut scenario = common::scenario();
+    scenario.cloud[0].rate_limit = Some(connector_sim::scenario::RateLimitSeed {
+        per_minute: 60,
+        burst: Some(2),
+    });
+    let sim = connector_sim::Sim::start(scenario).await.expect("starts");
+    let token = cloud_token(&sim).await;
+    let url = format!("{}/wiki/rest/api/content/100", api(&sim));
+    assert_eq!(get_json(&url, &token).await.0, 200);
+    assert_eq!(get_json(&url, &token).await.0, 200);
+    let limited = client()
+        .get(&url)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(limited.status().as_u16(), 429);
+    assert_eq!(limited.headers()["retry-after"], "1");
+    tokio::time::sleep(std::time::Duration::from_millis(1050)).await;
+    assert_eq!(get_json(&url, &token).await.0, 200);
+}

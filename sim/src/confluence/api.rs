@@ -63,11 +63,22 @@ pub fn unauthorized(flavor: Flavor, failure: &AuthFailure) -> Response {
     }
 }
 
-/// Authenticates an API call, or answers 401.
+/// Admits an API call: authenticated (else 401) and within the rate limit (else 429).
 pub fn authenticate(instance: &ConfluenceInstance, headers: &HeaderMap) -> Result<(), Response> {
     instance
         .authenticate(headers)
-        .map_err(|failure| unauthorized(instance.flavor, &failure))
+        .map_err(|failure| unauthorized(instance.flavor, &failure))?;
+    if let Some(limiter) = &instance.rate_limiter
+        && let Err(wait) = limiter.try_acquire()
+    {
+        let mut response = error(StatusCode::TOO_MANY_REQUESTS, "Rate limit exceeded");
+        let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
+        if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        return Err(response);
+    }
+    Ok(())
 }
 
 pub fn encode_cursor(offset: usize) -> String {

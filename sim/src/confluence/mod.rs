@@ -16,6 +16,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
 
+use crate::rate_limit::RateLimiter;
 use crate::scenario::{BasicUserSeed, OAuthClientSeed, PageLimits};
 use crate::tokens::{TokenRejection, TokenStore};
 use model::ConfluenceModel;
@@ -73,6 +74,7 @@ pub struct ConfluenceInstance {
     pub personal_access_tokens: Vec<String>,
     pub basic_users: Vec<BasicUserSeed>,
     pub token_ttl_secs: u64,
+    pub rate_limiter: Option<RateLimiter>,
     pub urls: InstanceUrls,
 }
 
