@@ -555,3 +555,57 @@ async fn a_rate_limited_site_answers_429_with_retry_after_once_the_burst_is_spen
     tokio::time::sleep(std::time::Duration::from_millis(1050)).await;
     assert_eq!(get_json(&url, &token).await.0, 200);
 }
+
+#[tokio::test]
+async fn space_parent_type_lists_and_attachment_items_are_searchable() {
+    let sim = start().await;
+    let token = cloud_token(&sim).await;
+    let search = |cql: &str| {
+        format!(
+            "{}/wiki/rest/api/content/search?cql={}&limit=100",
+            api(&sim),
+            enc(cql)
+        )
+    };
+    assert_eq!(
+        ids(&get_json(&search("space = COL"), &token).await.1),
+        vec!["500"]
+    );
+    assert_eq!(
+        ids(
+            &get_json(&search("parent = 100 AND type != attachment"), &token)
+                .await
+                .1
+        ),
+        vec!["101", "130"]
+    );
+    assert_eq!(
+        ids(&get_json(&search("type IN (blogpost, folder)"), &token)
+            .await
+            .1),
+        vec!["110", "200"]
+    );
+    let (_, attachments) = get_json(&search("type = attachment AND ancestor = 100"), &token).await;
+    assert_eq!(attachments["totalSize"], json!(30));
+    assert_eq!(attachments["results"][0]["type"], "attachment");
+    assert_eq!(attachments["results"][0]["container"]["id"], "100");
+}
+
+#[tokio::test]
+async fn media_links_with_a_wrong_token_are_refused() {
+    let sim = start().await;
+    let forged = format!(
+        "{}/file/{CLOUD}/att201/binary?token=forged",
+        sim.cloud_media_origin()
+    );
+    assert_eq!(
+        client()
+            .get(&forged)
+            .send()
+            .await
+            .expect("request")
+            .status()
+            .as_u16(),
+        403
+    );
+}

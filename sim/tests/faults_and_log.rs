@@ -399,3 +399,22 @@ async fn upload_and_file_diff_faults_target_one_key() {
     assert_eq!(log.count_matching("blob PUT /upload Upload"), 2);
     assert_eq!(log.count_matching("FileDiff"), 2);
 }
+
+#[tokio::test]
+async fn admin_token_expiry_forces_new_tokens() {
+    let sim = start().await;
+    let token = cloud_token(&sim).await;
+    let url = format!(
+        "{}/wiki/rest/api/content/100",
+        sim.cloud_api_base(CLOUD).expect("site")
+    );
+    assert_eq!(get_json(&url, &token).await.0, 200);
+    let expired = client()
+        .post(format!("{}/__admin/tokens/expire", sim.admin_url()))
+        .send()
+        .await
+        .expect("admin");
+    assert_eq!(expired.status().as_u16(), 204);
+    assert_eq!(get_json(&url, &token).await.0, 401);
+    assert_eq!(get_json(&url, &cloud_token(&sim).await).await.0, 200);
+}

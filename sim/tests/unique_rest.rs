@@ -357,3 +357,29 @@ async fn zitadel_tokens_need_basic_credentials_and_the_exact_scope_and_authorise
         .expect("request");
     assert_eq!(expired.status().as_u16(), 401);
 }
+
+#[tokio::test]
+async fn external_mode_refuses_cluster_local_headers_and_anonymous_documents_need_a_name() {
+    let mut scenario = common::scenario();
+    scenario.unique.auth_mode = connector_sim::scenario::UniqueAuthMode::External;
+    let sim = connector_sim::Sim::start(scenario).await.expect("starts");
+    let url = format!("{}/graphql", sim.unique_ingestion_base());
+    let (status, _) = common::graphql_at(&url, "PaginatedContentCount", "query PaginatedContentCount($where: ContentWhereInput) { paginatedContent(where: $where, skip: 0, take: 0) { totalCount } }", json!({})).await;
+    assert_eq!(
+        status, 401,
+        "cluster-local headers are not enough in external mode"
+    );
+    let token: Value = zitadel(&sim, "zclient:zsecret", scope_form(ZITADEL_SCOPE))
+        .await
+        .json()
+        .await
+        .expect("json");
+    let anonymous = client()
+        .post(&url)
+        .bearer_auth(token["access_token"].as_str().expect("token"))
+        .json(&json!({"query": "{ paginatedContent(skip: 0, take: 0) { totalCount } }"}))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(anonymous.status().as_u16(), 400);
+}
