@@ -33,6 +33,8 @@ enum Role {
 const PLUGINS: &[PluginCrate] = &[
     PluginCrate { dir: "tests/plugins/sandbox-probe", constant: "SANDBOX_PROBE", role: Role::TestOnly },
     PluginCrate { dir: "tests/plugins/static-source", constant: "STATIC_SOURCE", role: Role::TestOnly },
+    PluginCrate { dir: "plugins/confluence-cloud", constant: "CONFLUENCE_CLOUD", role: Role::FirstParty },
+    PluginCrate { dir: "plugins/confluence-data-center", constant: "CONFLUENCE_DATA_CENTER", role: Role::FirstParty },
 ];
 
 const TARGET: &str = "wasm32-wasip2";
@@ -171,10 +173,36 @@ fn package_plugin(
     let package_dir = out_dir.join("plugins").join(name);
     fs::create_dir_all(&package_dir).expect("create plugin package dir");
     fs::write(package_dir.join("plugin.wasm"), &wasm).expect("write plugin.wasm");
-    fs::write(
-        package_dir.join("plugin.toml"),
-        format!("{}\n# Written by the build: the sha256 of plugin.wasm.\nsha256 = \"{sha256}\"\n", manifest.trim_end()),
-    )
-    .expect("write plugin.toml");
+    fs::write(package_dir.join("plugin.toml"), with_sha256(&manifest, &sha256)).expect("write plugin.toml");
     package_dir
+}
+
+/// The manifest with a top-level `sha256` key. It goes before the first table header (and the
+/// comments right above it): appended after `[[origins]]` it would belong to the last origin.
+fn with_sha256(manifest: &str, sha256: &str) -> String {
+    let lines: Vec<&str> = manifest.trim_end().lines().collect();
+    let mut insert_at = lines
+        .iter()
+        .position(|line| line.trim_start().starts_with('['))
+        .unwrap_or(lines.len());
+    while insert_at > 0 && insert_at < lines.len() {
+        let above = lines[insert_at - 1].trim_start();
+        if !(above.is_empty() || above.starts_with('#')) {
+            break;
+        }
+        insert_at -= 1;
+    }
+    let key = [
+        "# Written by the build: the sha256 of plugin.wasm.".to_owned(),
+        format!("sha256 = \"{sha256}\""),
+    ];
+    let mut out: Vec<String> = lines[..insert_at].iter().map(|line| (*line).to_owned()).collect();
+    out.extend(key);
+    if lines.get(insert_at).is_some_and(|line| !line.trim().is_empty()) {
+        out.push(String::new());
+    }
+    if insert_at < lines.len() {
+        out.extend(lines[insert_at..].iter().map(|line| (*line).to_owned()));
+    }
+    out.join("\n") + "\n"
 }
