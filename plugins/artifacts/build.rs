@@ -173,36 +173,35 @@ fn package_plugin(
     let package_dir = out_dir.join("plugins").join(name);
     fs::create_dir_all(&package_dir).expect("create plugin package dir");
     fs::write(package_dir.join("plugin.wasm"), &wasm).expect("write plugin.wasm");
-    fs::write(package_dir.join("plugin.toml"), with_sha256(&manifest, &sha256)).expect("write plugin.toml");
+    fs::write(
+        package_dir.join("plugin.toml"),
+        with_sha256(&manifest, &sha256),
+    )
+    .expect("write plugin.toml");
     package_dir
 }
 
-/// The manifest with a top-level `sha256` key. It goes before the first table header (and the
-/// comments right above it): appended after `[[origins]]` it would belong to the last origin.
+/// The manifest with a top-level `sha256` key. It goes after the last top-level key, before the
+/// first table and the comments that introduce it: appended at the end of a manifest with
+/// `[[origins]]` it would belong to the last origin.
 fn with_sha256(manifest: &str, sha256: &str) -> String {
     let lines: Vec<&str> = manifest.trim_end().lines().collect();
-    let mut insert_at = lines
+    let first_table = lines
         .iter()
         .position(|line| line.trim_start().starts_with('['))
         .unwrap_or(lines.len());
-    while insert_at > 0 && insert_at < lines.len() {
-        let above = lines[insert_at - 1].trim_start();
-        if !(above.is_empty() || above.starts_with('#')) {
-            break;
-        }
-        insert_at -= 1;
+    let after_last_key = lines[..first_table]
+        .iter()
+        .rposition(|line| !(line.trim().is_empty() || line.trim_start().starts_with('#')))
+        .map_or(0, |last_key| last_key + 1);
+    let (keys, tables) = lines.split_at(after_last_key);
+    let mut out = keys.join("\n");
+    out.push_str("\n# Written by the build: the sha256 of plugin.wasm.\n");
+    out.push_str(&format!("sha256 = \"{sha256}\"\n"));
+    if !tables.is_empty() {
+        out.push('\n');
+        out.push_str(tables.join("\n").trim_start());
+        out.push('\n');
     }
-    let key = [
-        "# Written by the build: the sha256 of plugin.wasm.".to_owned(),
-        format!("sha256 = \"{sha256}\""),
-    ];
-    let mut out: Vec<String> = lines[..insert_at].iter().map(|line| (*line).to_owned()).collect();
-    out.extend(key);
-    if lines.get(insert_at).is_some_and(|line| !line.trim().is_empty()) {
-        out.push(String::new());
-    }
-    if insert_at < lines.len() {
-        out.extend(lines[insert_at..].iter().map(|line| (*line).to_owned()));
-    }
-    out.join("\n") + "\n"
+    out
 }
