@@ -72,7 +72,7 @@ pub fn fetch_pages(
 
 #[cfg(test)]
 mod tests {
-    use confluence_core::config::{InstanceType, SourcePolicy};
+    use confluence_core::config::{AttachmentPolicy, InlineImages, InstanceType, SourcePolicy};
     use confluence_core::content::FetchOutcome;
     use confluence_core::request::{Credentials, RequestFailed};
     use confluence_core::selection::{Completeness, DiscoveredItem};
@@ -270,6 +270,62 @@ mod tests {
         assert!(
             matches!(&pages[1].outcome, FetchOutcome::Found(content) if content.body == "<p>one</p>")
         );
+    }
+
+    #[test]
+    fn image_downloads_of_a_page_go_to_the_host_in_one_concurrent_round() {
+        let mut settings = settings(InstanceType::DataCenter, None);
+        settings.policy.attachments = Some(AttachmentPolicy {
+            allowed_mime_types: vec!["image/png".into()],
+            max_file_size: 1024,
+            inline_images: InlineImages::Enabled,
+        });
+        let image = |id: &str| {
+            format!(
+                r#"{{"id":"{id}","title":"{id}.png","extensions":{{"mediaType":"image/png","fileSize":3}},
+                    "_links":{{"download":"/download/attachments/1/{id}.png"}}}}"#
+            )
+        };
+        let page = item_json(
+            "1",
+            Some(r#"<ac:image><ri:attachment ri:filename=\"a.png\"/></ac:image>"#),
+        )
+        .replacen(
+            r#""_links":{"webui""#,
+            &format!(
+                r#""children":{{"attachment":{{"results":[{},{}],"limit":25,"size":2,"_links":{{}}}}}},"_links":{{"webui""#,
+                image("a"),
+                image("b")
+            ),
+            1,
+        );
+        let mut rounds = Vec::new();
+        let (pages, _) = fetch_pages(settings, vec!["1".into()], |requests| {
+            rounds.push(requests.iter().map(|r| r.url.clone()).collect::<Vec<_>>());
+            requests
+                .iter()
+                .map(|request| {
+                    Ok(if request.url.contains("/download/") {
+                        HttpResponse::new(200, "png")
+                    } else {
+                        HttpResponse::new(200, list_json(&[page.clone()], None))
+                    })
+                })
+                .collect()
+        })
+        .unwrap();
+        assert_eq!(rounds.len(), 2, "{rounds:?}");
+        assert_eq!(
+            rounds[1],
+            vec![
+                "https://wiki.example.com/download/attachments/1/a.png".to_owned(),
+                "https://wiki.example.com/download/attachments/1/b.png".to_owned(),
+            ]
+        );
+        let FetchOutcome::Found(content) = &pages[0].outcome else {
+            panic!("page 1 missing: {:?}", pages[0].outcome)
+        };
+        assert_eq!(content.body.matches("data:image/png;base64,").count(), 2);
     }
 
     #[test]
