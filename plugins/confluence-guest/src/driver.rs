@@ -308,7 +308,7 @@ mod tests {
                     Ok(if request.url.contains("/download/") {
                         HttpResponse::new(200, "png")
                     } else {
-                        HttpResponse::new(200, list_json(&[page.clone()], None))
+                        HttpResponse::new(200, list_json(std::slice::from_ref(&page), None))
                     })
                 })
                 .collect()
