@@ -33,6 +33,8 @@ enum Role {
 const PLUGINS: &[PluginCrate] = &[
     PluginCrate { dir: "tests/plugins/sandbox-probe", constant: "SANDBOX_PROBE", role: Role::TestOnly },
     PluginCrate { dir: "tests/plugins/static-source", constant: "STATIC_SOURCE", role: Role::TestOnly },
+    PluginCrate { dir: "plugins/confluence-cloud", constant: "CONFLUENCE_CLOUD", role: Role::FirstParty },
+    PluginCrate { dir: "plugins/confluence-data-center", constant: "CONFLUENCE_DATA_CENTER", role: Role::FirstParty },
 ];
 
 const TARGET: &str = "wasm32-wasip2";
@@ -173,8 +175,33 @@ fn package_plugin(
     fs::write(package_dir.join("plugin.wasm"), &wasm).expect("write plugin.wasm");
     fs::write(
         package_dir.join("plugin.toml"),
-        format!("{}\n# Written by the build: the sha256 of plugin.wasm.\nsha256 = \"{sha256}\"\n", manifest.trim_end()),
+        with_sha256(&manifest, &sha256),
     )
     .expect("write plugin.toml");
     package_dir
+}
+
+/// The manifest with a top-level `sha256` key. It goes after the last top-level key, before the
+/// first table and the comments that introduce it: appended at the end of a manifest with
+/// `[[origins]]` it would belong to the last origin.
+fn with_sha256(manifest: &str, sha256: &str) -> String {
+    let lines: Vec<&str> = manifest.trim_end().lines().collect();
+    let first_table = lines
+        .iter()
+        .position(|line| line.trim_start().starts_with('['))
+        .unwrap_or(lines.len());
+    let after_last_key = lines[..first_table]
+        .iter()
+        .rposition(|line| !(line.trim().is_empty() || line.trim_start().starts_with('#')))
+        .map_or(0, |last_key| last_key + 1);
+    let (keys, tables) = lines.split_at(after_last_key);
+    let mut out = keys.join("\n");
+    out.push_str("\n# Written by the build: the sha256 of plugin.wasm.\n");
+    out.push_str(&format!("sha256 = \"{sha256}\"\n"));
+    if !tables.is_empty() {
+        out.push('\n');
+        out.push_str(tables.join("\n").trim_start());
+        out.push('\n');
+    }
+    out
 }

@@ -19,12 +19,13 @@ pub const CONFIG_SCHEMA: &str = r#"{
     "baseUrl": { "type": "string", "pattern": "^https?://[^/?#]+(/[^?#]*)?$", "not": { "pattern": "/$" } },
     "cloudId": { "type": "string", "minLength": 1 },
     "apiBaseUrl": { "type": "string", "pattern": "^https?://[^/?#]+(/[^?#]*)?$", "not": { "pattern": "/$" } },
+    "mediaBaseUrl": { "type": "string", "pattern": "^https?://[^/?#]+(/[^?#]*)?$", "not": { "pattern": "/$" } },
     "ingestSingleLabel": { "type": "string", "pattern": "\\S" },
     "ingestAllLabel": { "type": "string", "pattern": "\\S" }
   },
   "if": { "properties": { "instanceType": { "const": "cloud" } } },
   "then": { "required": ["cloudId"] },
-  "else": { "not": { "required": ["apiBaseUrl"] } }
+  "else": { "not": { "anyOf": [{ "required": ["apiBaseUrl"] }, { "required": ["mediaBaseUrl"] }] } }
 }"#;
 
 /// A config value that breaks a rule. The message names the field and the rule.
@@ -379,6 +380,7 @@ mod tests {
             "baseUrl",
             "cloudId",
             "apiBaseUrl",
+            "mediaBaseUrl",
             "ingestSingleLabel",
             "ingestAllLabel",
         ] {
