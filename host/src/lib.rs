@@ -7,3 +7,5 @@ pub mod http_client;
 pub mod rate_limit;
 pub mod retry;
 pub mod secret;
+pub mod server;
+pub mod telemetry;
