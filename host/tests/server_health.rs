@@ -554,3 +554,45 @@ async fn a_reload_replaces_the_tenants_the_checks_look_at() {
     assert_eq!(tenants.len(), 1);
     assert!(tenants.contains_key("new"));
 }
+
+#[test]
+fn health_view_of_loaded_tenant_files_keeps_kind_and_base_urls() {
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/config");
+    let loaded = connector_host::config::load_tenant_files(
+        &[
+            fixtures.join("acme-tenant-config.yaml"),
+            fixtures.join("onprem-tenant-config.yaml"),
+        ],
+        |_| Some("secret-from-env".to_owned()),
+    )
+    .expect("the spec's example files load");
+    let views: Vec<HealthTenant> = loaded
+        .tenants
+        .iter()
+        .map(|tenant| HealthTenant::from_tenant(tenant, cluster_local_auth()))
+        .collect();
+
+    let acme = &views[0];
+    assert_eq!(acme.name.as_str(), "acme");
+    assert_eq!(acme.status, TenantStatus::Active);
+    let acme_confluence = acme.confluence.as_ref().expect("Confluence source");
+    assert_eq!(acme_confluence.kind, ConfluenceKind::Cloud);
+    assert_eq!(acme_confluence.base_url, "https://acme.atlassian.net");
+    assert_eq!(acme.unique.ingestion_base_url, "http://node-ingestion:8091");
+    assert_eq!(
+        acme.unique.scope_management_base_url,
+        "http://scope-management:8080"
+    );
+
+    let onprem = &views[1];
+    let onprem_confluence = onprem.confluence.as_ref().expect("Confluence source");
+    assert_eq!(onprem_confluence.kind, ConfluenceKind::DataCenter);
+    assert_eq!(
+        onprem_confluence.base_url,
+        "https://confluence.example.com/confluence"
+    );
+    assert_eq!(
+        onprem.unique.ingestion_base_url,
+        "https://api.example.com/ingestion"
+    );
+}

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use connector_host::config::{PluginId, TenantName};
 use connector_host::server::{self, Listener};
 use connector_host::telemetry::metrics::{
     ConnectorMetrics, MetricsError, Outcome, PageOutcome, Phase, PluginCall, PluginCallResult,
@@ -11,6 +12,14 @@ use connector_host::telemetry::metrics::{
 };
 use prometheus::Registry;
 use tokio_util::sync::CancellationToken;
+
+fn name(text: &str) -> TenantName {
+    TenantName::try_from(text).expect("tenant name")
+}
+
+fn plugin(text: &str) -> PluginId {
+    PluginId::try_from(text).expect("plugin id")
+}
 
 /// One sample line of the text format: name, labels, value.
 #[derive(Debug)]
@@ -99,7 +108,7 @@ async fn scrape(registry: Registry) -> (String, String) {
 async fn scrape_shows_recorded_values_with_spec_names_labels_and_buckets() {
     let registry = Registry::new();
     let metrics = ConnectorMetrics::register(&registry).expect("register");
-    let acme = metrics.tenant("acme");
+    let acme = metrics.tenant(&name("acme"));
 
     acme.set_phase(Phase::Scanning);
     acme.set_phase(Phase::IngestingAttachments);
@@ -130,11 +139,11 @@ async fn scrape_shows_recorded_values_with_spec_names_labels_and_buckets() {
     acme.throttle_event();
     acme.set_discovered(120, 37);
     acme.plugin_call(
-        "confluence-cloud",
+        &plugin("confluence-cloud"),
         PluginCall::NextBatch,
         PluginCallResult::Timeout,
     );
-    let gone = metrics.tenant("gone");
+    let gone = metrics.tenant(&name("gone"));
     gone.observe_cleanup(Outcome::Success, Duration::from_secs(90));
     gone.cleanup_content_deleted(Outcome::Success);
     gone.cleanup_scope_deleted(Outcome::Failure);
@@ -142,7 +151,7 @@ async fn scrape_shows_recorded_values_with_spec_names_labels_and_buckets() {
     gone.orphaned_files_cleaned(6);
     metrics
         .plugins()
-        .reload("confluence-cloud", PluginReloadResult::Rejected);
+        .reload(&plugin("confluence-cloud"), PluginReloadResult::Rejected);
 
     let (content_type, text) = scrape(registry).await;
     assert!(content_type.starts_with("text/plain"), "{content_type}");
@@ -384,10 +393,10 @@ async fn scrape_shows_recorded_values_with_spec_names_labels_and_buckets() {
 async fn a_forgotten_tenant_loses_its_phase_and_discovery_gauges() {
     let registry = Registry::new();
     let metrics = ConnectorMetrics::register(&registry).expect("register");
-    metrics.tenant("gone").set_phase(Phase::Deleting);
-    metrics.tenant("gone").set_discovered(1, 1);
-    metrics.tenant("kept").set_phase(Phase::Idle);
-    metrics.forget_tenant("gone");
+    metrics.tenant(&name("gone")).set_phase(Phase::Deleting);
+    metrics.tenant(&name("gone")).set_discovered(1, 1);
+    metrics.tenant(&name("kept")).set_phase(Phase::Idle);
+    metrics.forget_tenant(&name("gone"));
 
     let (_, text) = scrape(registry).await;
     assert!(!text.contains("tenant=\"gone\""), "{text}");

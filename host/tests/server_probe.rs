@@ -159,3 +159,19 @@ async fn binding_a_taken_port_names_the_listener_and_address() {
     assert!(message.contains("metrics"), "{message}");
     assert!(message.contains(&address.to_string()), "{message}");
 }
+
+#[test]
+fn listener_addresses_follow_the_service_settings() {
+    let env = |name: &str| match name {
+        "TENANT_CONFIG_PATH_PATTERN" => Some("/config/*-tenant-config.yaml".to_owned()),
+        "PORT" => Some("8080".to_owned()),
+        "OTEL_EXPORTER_PROMETHEUS_HOST" => Some("127.0.0.1".to_owned()),
+        _ => None,
+    };
+    let settings = connector_host::config::ServiceSettings::from_env(env).expect("settings");
+    assert_eq!(server::api_address(&settings).to_string(), "0.0.0.0:8080");
+    assert_eq!(
+        server::metrics_address(&settings).to_string(),
+        "127.0.0.1:51350"
+    );
+}

@@ -7,7 +7,7 @@ mod cors;
 pub mod health;
 mod metrics_endpoint;
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 
 use axum::Json;
@@ -19,6 +19,8 @@ use axum::routing::get;
 use prometheus::Registry;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
+
+use crate::config::ServiceSettings;
 
 pub use health::{
     ConfluenceKind, ConfluenceTarget, HealthChecker, HealthReport, HealthTargets, HealthTenant,
@@ -59,6 +61,16 @@ pub enum ServerError {
         #[source]
         source: std::io::Error,
     },
+}
+
+/// The API listener's address: every interface, port `PORT`.
+pub fn api_address(settings: &ServiceSettings) -> SocketAddr {
+    SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), settings.port)
+}
+
+/// The metrics listener's address: `OTEL_EXPORTER_PROMETHEUS_HOST:OTEL_EXPORTER_PROMETHEUS_PORT`.
+pub fn metrics_address(settings: &ServiceSettings) -> SocketAddr {
+    SocketAddr::new(settings.metrics.host, settings.metrics.port)
 }
 
 /// Binds a listener's address (port 0 picks a free port; read it with `local_addr`).

@@ -20,6 +20,7 @@ use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::{Context, SubscriberExt as _};
 use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::util::SubscriberInitExt as _;
 use tracing_subscriber::{Layer, Registry};
 
 use crate::config::LogLevel;
@@ -27,8 +28,8 @@ use crate::config::LogLevel;
 /// Why the process logger could not be installed.
 #[derive(Debug, thiserror::Error)]
 pub enum LoggingError {
-    #[error("cannot install the JSON logger: a global tracing subscriber is already set")]
-    AlreadyInstalled(#[source] tracing::subscriber::SetGlobalDefaultError),
+    #[error("cannot install the JSON logger (is another global logger already set?)")]
+    AlreadyInstalled(#[source] tracing_subscriber::util::TryInitError),
 }
 
 /// Keys the line itself uses; a field with one of these names is written as `field.<name>` so it
@@ -37,9 +38,12 @@ const RESERVED_KEYS: [&str; 5] = ["level", "time", "pid", "hostname", "msg"];
 /// Field names `tracing-log` adds to bridged `log` records; they only repeat metadata.
 const BRIDGED_LOG_FIELD_PREFIX: &str = "log.";
 
-/// Installs the JSON logger on stdout for the whole process, filtered at `level`.
+/// Installs the JSON logger on stdout for the whole process, filtered at `level`
+/// (`ServiceSettings::log_level`). Records of the `log` crate (used by some dependencies) are
+/// bridged into it.
 pub fn init(level: LogLevel) -> Result<(), LoggingError> {
-    tracing::subscriber::set_global_default(subscriber(level, std::io::stdout))
+    subscriber(level, std::io::stdout)
+        .try_init()
         .map_err(LoggingError::AlreadyInstalled)
 }
 

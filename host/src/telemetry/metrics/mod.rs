@@ -10,6 +10,8 @@ use std::time::Duration;
 
 use prometheus::{CounterVec, GaugeVec, HistogramOpts, HistogramVec, Opts, Registry};
 
+use crate::config::{PluginId, TenantName};
+
 pub use labels::{
     DOWNLOAD_ENDPOINT, MANIFEST_ENDPOINT, OTHER_ENDPOINT, endpoint_label, status_class,
 };
@@ -240,10 +242,10 @@ impl ConnectorMetrics {
     }
 
     /// The handle the sync engine uses for one tenant. Cheap; make one per cycle or keep it.
-    pub fn tenant(&self, tenant: &str) -> TenantMetrics {
+    pub fn tenant(&self, tenant: &TenantName) -> TenantMetrics {
         TenantMetrics {
             metrics: self.clone(),
-            tenant: tenant.to_owned(),
+            tenant: tenant.as_str().to_owned(),
         }
     }
 
@@ -254,7 +256,8 @@ impl ConnectorMetrics {
 
     /// Drops the gauges of a tenant removed by a reload, so it does not look stuck in a phase.
     /// Counters and histograms stay: they are cumulative and scrapers expect them to persist.
-    pub fn forget_tenant(&self, tenant: &str) {
+    pub fn forget_tenant(&self, tenant: &TenantName) {
+        let tenant = tenant.as_str();
         for phase in Phase::ALL {
             // An error only means the series was never set.
             let _ = self
@@ -274,10 +277,6 @@ pub struct TenantMetrics {
 }
 
 impl TenantMetrics {
-    pub fn tenant(&self) -> &str {
-        &self.tenant
-    }
-
     /// Sets `phase` to 1 and every other phase to 0.
     pub fn set_phase(&self, phase: Phase) {
         for each in Phase::ALL {
@@ -404,7 +403,7 @@ impl TenantMetrics {
     }
 
     /// One plugin call of this tenant ended.
-    pub fn plugin_call(&self, plugin: &str, call: PluginCall, result: PluginCallResult) {
+    pub fn plugin_call(&self, plugin: &PluginId, call: PluginCall, result: PluginCallResult) {
         self.metrics.plugin.call(&self.tenant, plugin, call, result);
     }
 

@@ -5,6 +5,7 @@
 use prometheus::CounterVec;
 
 use super::{MetricsError, Registrar};
+use crate::config::PluginId;
 
 /// The exported plugin function that was called (`call` label).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,16 +103,22 @@ impl PluginMetrics {
     }
 
     /// One call into `plugin` for `tenant` ended.
-    pub fn call(&self, tenant: &str, plugin: &str, call: PluginCall, result: PluginCallResult) {
+    pub(super) fn call(
+        &self,
+        tenant: &str,
+        plugin: &PluginId,
+        call: PluginCall,
+        result: PluginCallResult,
+    ) {
         self.calls
-            .with_label_values(&[tenant, plugin, call.as_str(), result.as_str()])
+            .with_label_values(&[tenant, plugin.as_str(), call.as_str(), result.as_str()])
             .inc();
     }
 
     /// A changed artifact of `plugin` was validated and accepted or rejected.
-    pub fn reload(&self, plugin: &str, result: PluginReloadResult) {
+    pub fn reload(&self, plugin: &PluginId, result: PluginReloadResult) {
         self.reloads
-            .with_label_values(&[plugin, result.as_str()])
+            .with_label_values(&[plugin.as_str(), result.as_str()])
             .inc();
     }
 }
