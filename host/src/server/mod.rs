@@ -23,8 +23,8 @@ use tokio_util::sync::CancellationToken;
 use crate::config::ServiceSettings;
 
 pub use health::{
-    ConfluenceKind, ConfluenceTarget, HealthChecker, HealthReport, HealthTargets, HealthTenant,
-    SyncHistory, UniqueTarget,
+    CheckOutcome, ConfluenceKind, ConfluenceTarget, HealthChecker, HealthReport, HealthTargets,
+    HealthTenant, SyncHistory, UniqueTarget,
 };
 
 /// Which listener an error is about.

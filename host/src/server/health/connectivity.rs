@@ -11,22 +11,17 @@ use reqwest::Client;
 use serde_json::{Value as Json, json};
 use url::Url;
 
+use super::CheckOutcome;
 use super::ping::{self, PingFailure};
 use super::targets::{ConfluenceKind, HealthTenant};
 use crate::config::TenantStatus;
-
-/// What the `connectivity` check found.
-pub(super) struct ConnectivityCheck {
-    pub(super) up: bool,
-    pub(super) body: Json,
-}
 
 pub(super) async fn check(
     tenants: &[HealthTenant],
     client: &Client,
     atlassian_url: &Url,
     timeout: Duration,
-) -> ConnectivityCheck {
+) -> CheckOutcome {
     let active: Vec<_> = tenants
         .iter()
         .filter(|tenant| tenant.status == TenantStatus::Active)
@@ -69,24 +64,18 @@ pub(super) async fn check(
     let confluence: Vec<Json> = active
         .iter()
         .map(|(tenant, target)| {
-            let result = by_url.get(&root_url(&target.base_url));
-            match result {
-                Some(Ok(())) => json!({ "tenant": tenant.name.as_str(), "status": "up" }),
-                Some(Err(failure)) => {
-                    up = false;
-                    json!({ "tenant": tenant.name.as_str(), "status": "down", "error": failure.code() })
-                }
-                // Every active base URL was pinged above.
-                None => {
-                    up = false;
-                    json!({ "tenant": tenant.name.as_str(), "status": "down", "error": PingFailure::Unknown.code() })
-                }
-            }
+            // Every active base URL was pinged above.
+            let result = by_url
+                .get(&root_url(&target.base_url))
+                .cloned()
+                .unwrap_or(Err(PingFailure::Unknown));
+            up &= result.is_ok();
+            ping::tenant_entry(tenant, result)
         })
         .collect();
     body["confluence"] = Json::Array(confluence);
     body["status"] = json!(if up { "up" } else { "down" });
-    ConnectivityCheck { up, body }
+    CheckOutcome { up, body }
 }
 
 /// `{baseUrl}/`.

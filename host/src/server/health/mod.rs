@@ -18,11 +18,19 @@ use url::Url;
 use crate::config::HealthSettings;
 use crate::http_client::HttpClients;
 
-pub use sync_history::{NO_RECORDS_MESSAGE, SyncCheck, SyncHistory};
+pub use sync_history::{NO_RECORDS_MESSAGE, SyncHistory};
 pub use targets::{ConfluenceKind, ConfluenceTarget, HealthTargets, HealthTenant, UniqueTarget};
 
 /// Atlassian's API gateway, pinged when any active tenant is Cloud.
 pub const ATLASSIAN_API_URL: &str = "https://api.atlassian.com/";
+
+/// What one of the three checks found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckOutcome {
+    pub up: bool,
+    /// The check's object in the `/health` body: `{"status":"up"|"down", ...}`.
+    pub body: Json,
+}
 
 /// The answer of one health check.
 #[derive(Debug, Clone, PartialEq)]

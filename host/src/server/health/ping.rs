@@ -8,6 +8,9 @@ use std::io;
 use std::time::Duration;
 
 use reqwest::{Client, Request, Response};
+use serde_json::{Value as Json, json};
+
+use super::targets::HealthTenant;
 
 use crate::http_client::{SendError, send_with_header_timeout};
 
@@ -32,6 +35,16 @@ impl PingFailure {
             Self::Status(status) => format!("HTTP_{status}"),
             Self::AuthFailure => "AUTH_FAILURE".to_owned(),
             Self::Unknown => "UNKNOWN".to_owned(),
+        }
+    }
+}
+
+/// A tenant's entry in a check's list: `{tenant, status, error?}`.
+pub(super) fn tenant_entry(tenant: &HealthTenant, result: Result<(), PingFailure>) -> Json {
+    match result {
+        Ok(()) => json!({ "tenant": tenant.name.as_str(), "status": "up" }),
+        Err(failure) => {
+            json!({ "tenant": tenant.name.as_str(), "status": "down", "error": failure.code() })
         }
     }
 }

@@ -6,8 +6,9 @@ use std::num::NonZeroUsize;
 use std::sync::{Mutex, PoisonError};
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use serde_json::{Value as Json, json};
+use serde_json::json;
 
+use super::CheckOutcome;
 use crate::config::{HealthSettings, TenantName};
 use crate::telemetry::Outcome;
 
@@ -28,14 +29,6 @@ struct TenantWindow {
     /// Oldest first; at most `window_size` entries.
     results: VecDeque<Outcome>,
     last_recorded_at: Option<DateTime<Utc>>,
-}
-
-/// What the `sync` check found.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SyncCheck {
-    pub up: bool,
-    /// The check object of the `/health` body.
-    pub body: Json,
 }
 
 impl SyncHistory {
@@ -80,10 +73,10 @@ impl SyncHistory {
     }
 
     /// The `sync` check.
-    pub fn check(&self) -> SyncCheck {
+    pub fn check(&self) -> CheckOutcome {
         let windows = self.lock();
         if windows.is_empty() {
-            return SyncCheck {
+            return CheckOutcome {
                 up: true,
                 body: json!({ "status": "up", "message": NO_RECORDS_MESSAGE }),
             };
@@ -121,7 +114,7 @@ impl SyncHistory {
             body["threshold"] = json!(self.failure_threshold);
             body["failingTenants"] = json!(failing_tenants);
         }
-        SyncCheck { up, body }
+        CheckOutcome { up, body }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<TenantName, TenantWindow>> {

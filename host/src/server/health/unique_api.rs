@@ -7,8 +7,9 @@ use std::time::Duration;
 
 use futures::future::join_all;
 use reqwest::header::{CONTENT_TYPE, HeaderValue};
-use serde_json::{Value as Json, json};
+use serde_json::json;
 
+use super::CheckOutcome;
 use super::ping::{self, PingFailure};
 use super::targets::HealthTenant;
 use crate::config::TenantStatus;
@@ -16,12 +17,6 @@ use crate::http_client::HttpClients;
 
 /// The cheapest query every GraphQL server answers.
 const TYPENAME_QUERY: &str = r#"{"query":"{ __typename }"}"#;
-
-/// What the `uniqueApi` check found.
-pub(super) struct UniqueApiCheck {
-    pub(super) up: bool,
-    pub(super) body: Json,
-}
 
 #[derive(Clone, Copy)]
 enum Service {
@@ -33,7 +28,7 @@ pub(super) async fn check(
     tenants: &[HealthTenant],
     clients: &HttpClients,
     timeout: Duration,
-) -> UniqueApiCheck {
+) -> CheckOutcome {
     let loaded: Vec<&HealthTenant> = tenants
         .iter()
         .filter(|tenant| tenant.status != TenantStatus::Inactive)
@@ -41,7 +36,7 @@ pub(super) async fn check(
     let pings = |service| {
         join_all(loaded.iter().map(move |tenant| async move {
             let result = graphql_ping(tenant, service, clients, timeout).await;
-            entry(tenant, result)
+            ping::tenant_entry(tenant, result)
         }))
     };
     let (ingestion, scope_management) =
@@ -51,22 +46,13 @@ pub(super) async fn check(
         .iter()
         .chain(&scope_management)
         .all(|entry| entry["status"] == "up");
-    UniqueApiCheck {
+    CheckOutcome {
         up,
         body: json!({
             "status": if up { "up" } else { "down" },
             "ingestion": ingestion,
             "scopeManagement": scope_management,
         }),
-    }
-}
-
-fn entry(tenant: &HealthTenant, result: Result<(), PingFailure>) -> Json {
-    match result {
-        Ok(()) => json!({ "tenant": tenant.name.as_str(), "status": "up" }),
-        Err(failure) => {
-            json!({ "tenant": tenant.name.as_str(), "status": "down", "error": failure.code() })
-        }
     }
 }
 
