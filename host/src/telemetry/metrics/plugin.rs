@@ -79,7 +79,7 @@ impl PluginReloadResult {
 }
 
 /// The plugin metrics. Plugin ids and call names are bounded sets (installed plugins, WIT
-/// functions).
+/// functions). `cfc_plugin_reloads_total` has no `tenant` label: one artifact serves many tenants.
 #[derive(Clone)]
 pub struct PluginMetrics {
     calls: CounterVec,
