@@ -9,3 +9,5 @@ pub mod plugin_runtime;
 pub mod rate_limit;
 pub mod retry;
 pub mod secret;
+pub mod server;
+pub mod telemetry;
