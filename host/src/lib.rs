@@ -6,3 +6,4 @@ pub mod http_client;
 pub mod rate_limit;
 pub mod retry;
 pub mod secret;
+pub mod unique;
