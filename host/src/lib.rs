@@ -11,3 +11,4 @@ pub mod retry;
 pub mod secret;
 pub mod server;
 pub mod telemetry;
+pub mod unique;

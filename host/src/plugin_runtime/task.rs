@@ -182,10 +182,14 @@ impl PluginTask {
             let cap = self.limits.memory_bytes / (1024 * 1024);
             return FailureReason::MemoryCap(format!("memory cap of {cap} MiB reached"));
         }
-        let mut reason = format!("{error:#}");
-        // A Rust panic prints its message to stderr before trapping: that line explains it.
-        if let Some(last_line) = output.and_then(|text| text.lines().rev().find(|line| !line.trim().is_empty())) {
-            reason.push_str(&format!(" (guest output: {})", last_line.trim()));
+        // The trap itself (e.g. `wasm trap: wasm `unreachable` instruction executed`), without
+        // the wasm backtrace wasmtime attaches as context.
+        let mut reason = match error.downcast_ref::<Trap>() {
+            Some(trap) => format!("wasm trap: {trap}"),
+            None => error.root_cause().to_string(),
+        };
+        if let Some(panic) = output.and_then(panic_message) {
+            reason.push_str(&format!(" after a panic: {panic}"));
         }
         FailureReason::Trap(reason)
     }
@@ -227,4 +231,26 @@ impl PluginTask {
 
 fn cpu_ticks(budget: Duration) -> u64 {
     (budget.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64
+}
+
+/// The message of a Rust panic in the guest's output: std prints `thread '…' panicked at
+/// FILE:LINE:COL:` and then the message, before aborting.
+fn panic_message(output: &str) -> Option<String> {
+    let mut lines = output.lines().skip_while(|line| !line.contains("panicked at"));
+    let location = lines.next()?;
+    let message: Vec<&str> = lines.take_while(|line| !line.starts_with("note:")).collect();
+    let at = location.split("panicked at").nth(1).unwrap_or("").trim().trim_end_matches(':');
+    Some(format!("{} (at {at})", message.join(" ").trim()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::panic_message;
+
+    #[test]
+    fn the_panic_message_is_taken_from_the_guest_output() {
+        let output = "thread '<unnamed>' panicked at src/lib.rs:60:24:\nthe probe panics on purpose\nnote: run with `RUST_BACKTRACE=1` environment variable to display a backtrace\n";
+        assert_eq!(panic_message(output).unwrap(), "the probe panics on purpose (at src/lib.rs:60:24)");
+        assert_eq!(panic_message("just output\n"), None);
+    }
 }
