@@ -198,7 +198,7 @@ async fn a_panic_becomes_an_error_value_with_the_panic_message() {
     let error = task.identify().await.unwrap_err();
     assert!(matches!(error.reason, FailureReason::Trap(_)), "{error}");
     let message = error.to_string();
-    assert!(message.contains("wasm trap: wasm `unreachable` instruction executed after a panic: the probe panics on purpose (at src/lib.rs:"), "{message}");
+    assert!(message.contains("the plugin crashed: wasm trap: wasm `unreachable` instruction executed after a panic: the probe panics on purpose (at tests/plugins/sandbox-probe/src/lib.rs:"), "{message}");
     assert!(!message.contains("backtrace"), "the message stays one sentence: {message}");
     assert_well_behaved_plugin_still_works().await;
 }

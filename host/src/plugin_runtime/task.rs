@@ -185,7 +185,7 @@ impl PluginTask {
         // The trap itself (e.g. `wasm trap: wasm `unreachable` instruction executed`), without
         // the wasm backtrace wasmtime attaches as context.
         let mut reason = match error.downcast_ref::<Trap>() {
-            Some(trap) => format!("wasm trap: {trap}"),
+            Some(trap) => trap.to_string(),
             None => error.root_cause().to_string(),
         };
         if let Some(panic) = output.and_then(panic_message) {
