@@ -1,0 +1,60 @@
+//! `confluence-connector validate`: every tenant file and every plugin checked, without network
+//! access; every problem printed, not just the first.
+
+use std::path::Path;
+
+use crate::config;
+use crate::plugin_runtime::{PluginRuntime, RuntimeSettings};
+
+use super::plugins::load_catalog;
+use super::tenant_check::check_tenant;
+
+/// What a validation found.
+#[derive(Debug, Default)]
+pub struct ValidationReport {
+    pub errors: Vec<String>,
+    pub warnings: Vec<String>,
+    pub tenants: usize,
+    pub plugins: Vec<String>,
+}
+
+impl ValidationReport {
+    /// Whether nothing is wrong (warnings allowed).
+    pub fn is_valid(&self) -> bool {
+        self.errors.is_empty()
+    }
+}
+
+/// Validates the tenant files matching `pattern` and the plugins (first-party and `plugin_dir`).
+pub async fn validate(
+    pattern: &str,
+    plugin_dir: Option<&Path>,
+    env: impl Fn(&str) -> Option<String>,
+) -> ValidationReport {
+    let mut report = ValidationReport::default();
+    let runtime = match PluginRuntime::new(RuntimeSettings::default()) {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            report.errors.push(err.to_string());
+            return report;
+        }
+    };
+    let (catalog, plugin_errors) = load_catalog(&runtime, plugin_dir).await;
+    report.errors.extend(plugin_errors.iter().map(ToString::to_string));
+    report.plugins = catalog.iter().map(|(_, plugin)| plugin.label()).collect();
+
+    match config::load_tenants(pattern, env) {
+        Ok(loaded) => {
+            report.warnings.extend(loaded.warnings.iter().map(ToString::to_string));
+            report.tenants = loaded.tenants.len();
+            for tenant in &loaded.tenants {
+                report.errors.extend(check_tenant(tenant, &catalog, &runtime).await);
+            }
+        }
+        Err(errors) => {
+            report.warnings.extend(errors.warnings.iter().map(ToString::to_string));
+            report.errors.extend(errors.errors.iter().map(ToString::to_string));
+        }
+    }
+    report
+}
