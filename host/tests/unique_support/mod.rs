@@ -259,6 +259,17 @@ pub fn client_with(
     auth: UniqueAuth,
     metrics: &UniqueMetrics,
 ) -> UniqueClient {
+    client_with_rate(ingestion_base, scope_management_base, auth, metrics, 6_000)
+}
+
+/// [`client_with`] at `rate_per_minute` for each of the three Unique limiters.
+pub fn client_with_rate(
+    ingestion_base: Url,
+    scope_management_base: Url,
+    auth: UniqueAuth,
+    metrics: &UniqueMetrics,
+    rate_per_minute: u32,
+) -> UniqueClient {
     let http = http_clients();
     let http = if auth.uses_proxy() {
         http.proxied
@@ -271,7 +282,7 @@ pub fn client_with(
             ingestion_base_url: ingestion_base,
             scope_management_base_url: scope_management_base,
             auth,
-            rate_per_minute: NonZeroU32::new(6_000).expect("positive"),
+            rate_per_minute: NonZeroU32::new(rate_per_minute).expect("positive rate"),
             http,
         },
         metrics,
