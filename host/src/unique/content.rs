@@ -14,7 +14,7 @@ use super::scopes::PAGE_SIZE;
 use super::types::{DeletionCount, Registered, Registration, SignedUrl};
 
 /// Ids per G11 call.
-pub const DELETE_BATCH_SIZE: usize = 20;
+const DELETE_BATCH_SIZE: usize = 20;
 
 #[derive(Deserialize)]
 struct ContentPage {

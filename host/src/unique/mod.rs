@@ -3,8 +3,9 @@
 //! service, adds the tenant's Unique credentials, draws from the tenant's limiters, retries what
 //! may be retried, and records the Unique client metrics.
 //!
-//! Start with [`UniqueClient::new`]; the operations live in [`scopes`] (G1–G7), [`content`]
-//! (G8–G12), [`file_diff`] (U1) and [`upload`] (U2).
+//! Start with [`UniqueClient::new`]. The operations live in `scopes` (G1–G7), `content`
+//! (G8–G12), `file_diff` (U1) and `upload` (U2); `graphql` and `transport` send them, and
+//! `documents` holds the GraphQL texts.
 
 mod content;
 mod documents;

@@ -34,7 +34,7 @@ pub struct Recorded {
     /// The query exactly as sent (still percent-encoded).
     pub raw_query: Option<String>,
     pub headers: HeaderMap,
-    /// The body when it is at most 1 MiB.
+    /// The body, or its first chunks up to 1 MiB when it is larger.
     pub body: Vec<u8>,
     pub body_len: u64,
     /// False when the connection broke before the body was complete.
@@ -191,6 +191,7 @@ async fn record_and_reply(State(state): State<ServerState>, request: Request) ->
     let mut kept = Vec::new();
     let mut body_len = 0u64;
     let mut body_complete = true;
+    let mut keeping = true;
     let mut chunks = body.into_data_stream();
     while let Some(chunk) = chunks.next().await {
         match chunk {
@@ -199,7 +200,9 @@ async fn record_and_reply(State(state): State<ServerState>, request: Request) ->
                 state
                     .bytes_received
                     .fetch_add(chunk.len() as u64, Ordering::SeqCst);
-                if kept.len() + chunk.len() <= MAX_KEPT_BODY {
+                // Keep a contiguous prefix only: stop at the first chunk that does not fit.
+                keeping &= kept.len() + chunk.len() <= MAX_KEPT_BODY;
+                if keeping {
                     kept.extend_from_slice(&chunk);
                 }
             }
@@ -256,6 +259,17 @@ pub fn client_with(
     auth: UniqueAuth,
     metrics: &UniqueMetrics,
 ) -> UniqueClient {
+    client_with_rate(ingestion_base, scope_management_base, auth, metrics, 6_000)
+}
+
+/// [`client_with`] at `rate_per_minute` for each of the three Unique limiters.
+pub fn client_with_rate(
+    ingestion_base: Url,
+    scope_management_base: Url,
+    auth: UniqueAuth,
+    metrics: &UniqueMetrics,
+    rate_per_minute: u32,
+) -> UniqueClient {
     let http = http_clients();
     let http = if auth.uses_proxy() {
         http.proxied
@@ -268,7 +282,7 @@ pub fn client_with(
             ingestion_base_url: ingestion_base,
             scope_management_base_url: scope_management_base,
             auth,
-            rate_per_minute: NonZeroU32::new(6_000).expect("positive"),
+            rate_per_minute: NonZeroU32::new(rate_per_minute).expect("positive rate"),
             http,
         },
         metrics,
