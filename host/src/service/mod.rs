@@ -1,7 +1,9 @@
 //! The long-running service and the one-shot commands built from the same parts: loading
 //! plugins, checking tenants against them, scheduling cycles, serving health and metrics.
 
+pub mod assembly;
 pub mod plugins;
+pub mod scheduler;
 pub mod session_settings;
 pub mod tenant_check;
 pub mod validate;
