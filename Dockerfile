@@ -26,13 +26,14 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry \
 FROM busybox:1.37-musl AS healthcheck
 
 # --- runtime: glibc + CA certificates, no shell, no package manager ---
-FROM gcr.io/distroless/cc-debian12
+FROM gcr.io/distroless/cc-debian12:nonroot
 COPY --from=build /out/bin/confluence-connector /usr/local/bin/confluence-connector
 COPY --from=build /out/app/ /app/
 COPY --from=build --chown=1000:1000 /out/cache/ /var/cache/confluence-connector/
 COPY --from=healthcheck /bin/busybox /usr/local/bin/wget
 
-# uid/gid 1000 match the chart's runAsUser/runAsGroup and the previous image's `node` user.
+# The nonroot tag's user is 65532; uid/gid 1000 match the chart's runAsUser/runAsGroup and the
+# previous image's `node` user.
 USER 1000:1000
 WORKDIR /app
 

@@ -371,6 +371,14 @@ def check_yamllint(paths: list[Path]) -> None:
         raise AssertionError("\n".join(problems))
 
 
+def check_tool(command: list[str]) -> None:
+    """Runs a linter installed beside this script's Python; its findings fail the check."""
+    tool = Path(sys.executable).parent / command[0]
+    result = subprocess.run([str(tool), *command[1:]], capture_output=True, text=True, cwd=REPO_DIR, timeout=120)
+    if result.returncode != 0:
+        raise AssertionError(f"{result.stdout}{result.stderr}")
+
+
 # --- confluence-connector validate ---
 
 def connector_validate_available(binary: Path) -> str | None:
@@ -463,6 +471,8 @@ def main() -> int:
 
     yaml_files = [CHART_DIR / "Chart.yaml", CHART_DIR / "values.yaml", *sorted((CHART_DIR / "ci").glob("*.yaml")), *sorted(TESTS_DIR.glob("*.yaml")), *sorted((REPO_DIR / "tenant-configs").glob("*.yaml"))]
     checks.run(f"yamllint ({len(yaml_files)} files)", lambda: check_yamllint(yaml_files))
+    checks.run("hadolint Dockerfile", lambda: check_tool(["hadolint", "--no-color", "Dockerfile"]))
+    checks.run("shellcheck .ci/chart-check", lambda: check_tool(["shellcheck", ".ci/chart-check"]))
     checks.run("values.schema.json is a valid draft-07 schema", lambda: jsonschema.Draft7Validator.check_schema(json.loads((CHART_DIR / "values.schema.json").read_text())))
 
     binary = Path(args.connector_bin)
