@@ -28,6 +28,8 @@ import yaml
 from yamllint import config as yamllint_config
 from yamllint import linter as yamllint_linter
 
+import values_doc
+
 CHART_DIR = Path(__file__).resolve().parent.parent
 REPO_DIR = CHART_DIR.parent.parent
 TESTS_DIR = CHART_DIR / "tests"
@@ -471,6 +473,12 @@ def main() -> int:
 
     yaml_files = [CHART_DIR / "Chart.yaml", CHART_DIR / "values.yaml", *sorted((CHART_DIR / "ci").glob("*.yaml")), *sorted(TESTS_DIR.glob("*.yaml")), *sorted((REPO_DIR / "tenant-configs").glob("*.yaml"))]
     checks.run(f"yamllint ({len(yaml_files)} files)", lambda: check_yamllint(yaml_files))
+    def readme_up_to_date() -> None:
+        readme = (CHART_DIR / "README.md").read_text()
+        if values_doc.readme_with_table(readme) != readme:
+            raise AssertionError("the values table differs from values.yaml: run charts/confluence-connector/tests/values_doc.py --write")
+
+    checks.run("README values table matches values.yaml", readme_up_to_date)
     checks.run("hadolint Dockerfile", lambda: check_tool(["hadolint", "--no-color", "Dockerfile"]))
     checks.run("shellcheck .ci/chart-check", lambda: check_tool(["shellcheck", ".ci/chart-check"]))
     checks.run("values.schema.json is a valid draft-07 schema", lambda: jsonschema.Draft7Validator.check_schema(json.loads((CHART_DIR / "values.schema.json").read_text())))
