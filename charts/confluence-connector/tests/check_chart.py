@@ -224,13 +224,16 @@ def kube_versions_for(path: Path | None, values: dict[str, Any]) -> list[str]:
     return [minimum, kube_validate.latest_version()]
 
 
-def render(values: dict[str, Any]) -> list[dict[str, Any]]:
+def render_manifests(values: dict[str, Any]) -> dict[str, str]:
+    """Rendered text per template (NOTES.txt and empty output left out)."""
     with helm.Chart.load(CHART_DIR) as chart:
         manifests = chart.render(values=values, name=RELEASE, namespace=NAMESPACE)
+    return {template: text for template, text in sorted(manifests.items()) if text.strip() and not template.endswith("NOTES.txt")}
+
+
+def render(values: dict[str, Any]) -> list[dict[str, Any]]:
     objects = []
-    for template, text in sorted(manifests.items()):
-        if template.endswith("NOTES.txt"):
-            continue
+    for template, text in render_manifests(values).items():
         for document in yaml.safe_load_all(text):
             if document:
                 document.setdefault("metadata", {}).setdefault("annotations", {})
@@ -363,6 +366,27 @@ def check_bad_values(case: dict[str, Any]) -> None:
     raise AssertionError("accepted, but must be rejected")
 
 
+# Rendered manifests: the source rules, except line length (the dashboard JSON is embedded).
+RENDERED_YAMLLINT = """
+extends: default
+rules:
+  line-length: disable
+  document-start: disable
+  truthy: {check-keys: false}
+  indentation: {spaces: 2, indent-sequences: whatever}
+"""
+
+
+def check_rendered_yamllint(values: dict[str, Any]) -> None:
+    config = yamllint_config.YamlLintConfig(RENDERED_YAMLLINT)
+    problems = []
+    for template, text in render_manifests(values).items():
+        for problem in yamllint_linter.run(text, config):
+            problems.append(f"{template}:{problem.line}:{problem.column}: {problem.desc} ({problem.rule})")
+    if problems:
+        raise AssertionError("\n".join(problems))
+
+
 def check_yamllint(paths: list[Path]) -> None:
     config = yamllint_config.YamlLintConfig(file=str(TESTS_DIR / "yamllint.yaml"))
     problems = []
@@ -446,6 +470,7 @@ def main() -> int:
         checks.run(f"helm lint {label}", lambda: check_lint(values, versions[-1]))
         if objects is None:
             continue
+        checks.run(f"yamllint rendered {label}", lambda: check_rendered_yamllint(values))
         checks.run(f"Kubernetes schemas {label} (v{' and v'.join(versions)})", lambda: check_kubernetes_schemas(objects, versions))
         checks.run(f"workload {label}", lambda: check_workload(objects, values))
         if any(obj["kind"] == "PrometheusRule" or "grafana_dashboard" in obj["metadata"].get("labels", {}) for obj in objects):
