@@ -73,11 +73,22 @@ templating, cross-tenant rules) fail the render here with the tenant's position 
 {{- $_ := set $c "auth" (include "confluence-connector.authBlock" (dict "auth" .auth "root" $root "path" "confluence.auth" "where" $where) | fromJson) }}
 {{- $_ := set $file "confluence" $c }}
 {{- with $t.source }}
+{{- $extra := without (keys . | sortAlpha) "plugin" }}
+{{- if $extra }}
+{{- fail (printf "%s: beside confluence, source takes only plugin (got %s); source.config and source.auth belong to third-party plugin tenants, which have no confluence section" $where (join ", " $extra)) }}
+{{- end }}
+{{- $other := ternary "confluence-data-center" "confluence-cloud" (eq $t.confluence.instanceType "cloud") }}
+{{- if eq .plugin $other }}
+{{- fail (printf "%s: source.plugin %s is the first-party plugin of the other instance type (instanceType is %s)" $where .plugin $t.confluence.instanceType) }}
+{{- end }}
 {{- $_ := set $file "source" (dict "plugin" .plugin) }}
 {{- end }}
 {{- end }}
 {{- /* source: a third-party plugin tenant */}}
 {{- if and $t.source (not $t.confluence) }}
+{{- if has $t.source.plugin (list "confluence-cloud" "confluence-data-center") }}
+{{- fail (printf "%s: source.plugin %s is a first-party Confluence plugin: its tenants need a confluence section" $where $t.source.plugin) }}
+{{- end }}
 {{- $s := dict "plugin" $t.source.plugin }}
 {{- with $t.source.config }}{{ $_ := set $s "config" . }}{{ end }}
 {{- with $t.source.apiRateLimitPerMinute }}{{ $_ := set $s "apiRateLimitPerMinute" . }}{{ end }}
