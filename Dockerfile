@@ -11,7 +11,8 @@
 ARG RUST_VERSION=1.95
 
 # --- build: the host binary and, through the plugin-artifacts build script, the Wasm plugins ---
-FROM rust:${RUST_VERSION} AS build
+# bookworm: the same Debian (and glibc) as the distroless runtime below.
+FROM rust:${RUST_VERSION}-bookworm AS build
 RUN rustup target add wasm32-wasip2
 WORKDIR /src
 COPY . .
