@@ -18,17 +18,18 @@ import re
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import helm_python as helm
 import jsonschema
 import kubernetes_validate.utils as kube_validate
+import values_doc
 import yaml
 from yamllint import config as yamllint_config
 from yamllint import linter as yamllint_linter
-
-import values_doc
 
 CHART_DIR = Path(__file__).resolve().parent.parent
 REPO_DIR = CHART_DIR.parent.parent
@@ -236,17 +237,14 @@ def render(values: dict[str, Any]) -> list[dict[str, Any]]:
     for template, text in render_manifests(values).items():
         for document in yaml.safe_load_all(text):
             if document:
-                document.setdefault("metadata", {}).setdefault("annotations", {})
                 document["_template"] = template
                 objects.append(document)
     return objects
 
 
 def without_template(obj: dict[str, Any]) -> dict[str, Any]:
-    clean = {key: value for key, value in obj.items() if key != "_template"}
-    if not clean["metadata"].get("annotations"):
-        clean["metadata"] = {key: value for key, value in clean["metadata"].items() if key != "annotations"}
-    return clean
+    """The object as rendered (without the template name `render` records)."""
+    return {key: value for key, value in obj.items() if key != "_template"}
 
 
 def describe(obj: dict[str, Any]) -> str:
@@ -306,13 +304,14 @@ def check_workload(objects: list[dict[str, Any]], values: dict[str, Any]) -> Non
     pod = obj["spec"]["template"]["spec"]
     [container] = pod["containers"]
     security = container["securityContext"]
-    problems = []
+    ports = values.get("ports", {})
+    expected_ports = {("http", ports.get("application", 51349)), ("metrics", ports.get("metrics", 51350))}
     expectations = {
         "pod runAsNonRoot": pod["securityContext"].get("runAsNonRoot") is True,
         "container readOnlyRootFilesystem": security.get("readOnlyRootFilesystem") is True,
         "container allowPrivilegeEscalation false": security.get("allowPrivilegeEscalation") is False,
         "capabilities drop ALL": security.get("capabilities", {}).get("drop") == ["ALL"],
-        "ports 51349 (http) and 51350 (metrics)": {(p["name"], p["containerPort"]) for p in container["ports"]} >= {("http", values.get("ports", {}).get("application", 51349)), ("metrics", values.get("ports", {}).get("metrics", 51350))},
+        "ports http and metrics": {(p["name"], p["containerPort"]) for p in container["ports"]} >= expected_ports,
         "every probe on /probe": all(container[f"{p}Probe"]["httpGet"]["path"] == "/probe" for p in ("liveness", "readiness", "startup")),
         "memory limit set": "memory" in container.get("resources", {}).get("limits", {}),
         "plugin cache mounted": any(m["name"] == "plugin-cache" for m in container["volumeMounts"]),
@@ -325,7 +324,9 @@ def check_workload(objects: list[dict[str, Any]], values: dict[str, Any]) -> Non
         expectations["SHARD_COUNT = replicas"] = env.get("SHARD_COUNT", {}).get("value") == str(replicas) and obj["spec"]["replicas"] == replicas
         expectations["SHARD_INDEX from the pod-index label"] = env.get("SHARD_INDEX", {}).get("valueFrom", {}).get("fieldRef", {}).get("fieldPath") == "metadata.labels['apps.kubernetes.io/pod-index']"
     else:
-        expectations["Deployment with Recreate when not sharded"] = obj["kind"] == "Deployment" and obj["spec"]["replicas"] == 1
+        expectations["one-pod Deployment when not sharded"] = obj["kind"] == "Deployment" and obj["spec"]["replicas"] == 1
+        if "strategy" not in values:
+            expectations["Recreate strategy by default"] = obj["spec"]["strategy"] == {"type": "Recreate"}
         expectations["no SHARD_* variables when not sharded"] = not ({"SHARD_INDEX", "SHARD_COUNT"} & env.keys())
     problems = [name for name, holds in expectations.items() if not holds]
     if problems:
@@ -400,7 +401,7 @@ def check_yamllint(paths: list[Path]) -> None:
 def check_tool(command: list[str]) -> None:
     """Runs a linter installed beside this script's Python; its findings fail the check."""
     tool = Path(sys.executable).parent / command[0]
-    result = subprocess.run([str(tool), *command[1:]], capture_output=True, text=True, cwd=REPO_DIR, timeout=120)
+    result = subprocess.run([str(tool), *command[1:]], capture_output=True, text=True, cwd=REPO_DIR, timeout=120, check=False)
     if result.returncode != 0:
         raise AssertionError(f"{result.stdout}{result.stderr}")
 
@@ -411,7 +412,7 @@ def connector_validate_available(binary: Path) -> str | None:
     """None when `binary validate` exists; otherwise the reason to skip."""
     if not binary.is_file() or not os.access(binary, os.X_OK):
         return f"{binary} not built"
-    probe = subprocess.run([str(binary), "validate", "--help"], capture_output=True, text=True, timeout=60)
+    probe = subprocess.run([str(binary), "validate", "--help"], capture_output=True, text=True, timeout=60, check=False)
     if probe.returncode != 0:
         return f"{binary} has no `validate` subcommand"
     return None
@@ -433,7 +434,7 @@ def run_connector_validate(binary: Path, files: dict[str, str], plugin_dir: str 
         command = [str(binary), "validate", "--tenants", f"{directory}/*-tenant-config.yaml"]
         if plugin_dir:
             command += ["--plugin-dir", plugin_dir]
-        result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
+        result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300, check=False)
         if result.returncode != 0:
             raise AssertionError(f"exit {result.returncode}\n{result.stdout}{result.stderr}")
 
@@ -447,7 +448,7 @@ def validate_tenant_set(checks: Checks, binary: Path, label: str, files: dict[st
             checks.run(f"confluence-connector validate {label}: {', '.join(needing)}", lambda: "SKIP: names a plugin; set CONNECTOR_PLUGIN_DIR to a directory holding it")
             files = {name: text for name, text in files.items() if name not in needing}
     if files:
-        checks.run(f"confluence-connector validate {label}", lambda: run_connector_validate(binary, files, plugin_dir))
+        checks.run(f"confluence-connector validate {label}", partial(run_connector_validate, binary, files, plugin_dir))
 
 
 def main() -> int:
@@ -466,23 +467,23 @@ def main() -> int:
     for label, path in cases:
         values = load_values(path)
         versions = kube_versions_for(path, values)
-        objects = checks.run(f"render {label}", lambda: render(values))
-        checks.run(f"helm lint {label}", lambda: check_lint(values, versions[-1]))
+        objects = checks.run(f"render {label}", partial(render, values))
+        checks.run(f"helm lint {label}", partial(check_lint, values, versions[-1]))
         if objects is None:
             continue
-        checks.run(f"yamllint rendered {label}", lambda: check_rendered_yamllint(values))
-        checks.run(f"Kubernetes schemas {label} (v{' and v'.join(versions)})", lambda: check_kubernetes_schemas(objects, versions))
-        checks.run(f"workload {label}", lambda: check_workload(objects, values))
+        checks.run(f"yamllint rendered {label}", partial(check_rendered_yamllint, values))
+        checks.run(f"Kubernetes schemas {label} (v{' and v'.join(versions)})", partial(check_kubernetes_schemas, objects, versions))
+        checks.run(f"workload {label}", partial(check_workload, objects, values))
         if any(obj["kind"] == "PrometheusRule" or "grafana_dashboard" in obj["metadata"].get("labels", {}) for obj in objects):
-            checks.run(f"alerts and dashboard use only emitted metrics {label}", lambda: check_metrics(objects, emitted))
+            checks.run(f"alerts and dashboard use only emitted metrics {label}", partial(check_metrics, objects, emitted))
         files = tenant_files(objects)
         if files:
-            checks.run(f"tenant files {label}", lambda: check_tenant_files(files))
+            checks.run(f"tenant files {label}", partial(check_tenant_files, files))
             rendered_tenants.append((label, files))
 
     bad = yaml.safe_load((TESTS_DIR / "bad-values.yaml").read_text())
     for case in bad["cases"]:
-        checks.run(f"rejects: {case['name']}", lambda: check_bad_values(case))
+        checks.run(f"rejects: {case['name']}", partial(check_bad_values, case))
 
     spec = Path(args.spec) if args.spec else next((p for p in (REPO_DIR.parent / "shared/spec/operations.md", Path("/work/shared/spec/operations.md")) if p.is_file()), None)
 
