@@ -15,7 +15,10 @@ const EXIT_USAGE: u8 = 64;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(err) => {
             eprintln!("cannot start the async runtime: {err}");
@@ -24,7 +27,9 @@ fn main() -> ExitCode {
     };
     runtime.block_on(async move {
         match cli.command.unwrap_or(Command::Run) {
-            Command::Validate { tenants } => run_validate(&tenants, cli.plugin_dir.as_deref()).await,
+            Command::Validate { tenants } => {
+                run_validate(&tenants, cli.plugin_dir.as_deref()).await
+            }
             Command::Run | Command::Sync { .. } | Command::Demo => {
                 eprintln!("this command is not available yet in this build");
                 ExitCode::from(EXIT_USAGE)
@@ -48,5 +53,9 @@ async fn run_validate(pattern: &str, plugin_dir: Option<&std::path::Path>) -> Ex
         report.errors.len(),
         report.warnings.len()
     );
-    if report.is_valid() { ExitCode::SUCCESS } else { ExitCode::from(EXIT_USAGE) }
+    if report.is_valid() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_USAGE)
+    }
 }

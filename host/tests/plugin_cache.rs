@@ -6,7 +6,11 @@ use std::path::Path;
 use connector_host::plugin_runtime::{CacheOutcome, PluginPackage, PluginRuntime, RuntimeSettings};
 
 fn runtime(cache: &Path) -> std::sync::Arc<PluginRuntime> {
-    PluginRuntime::new(RuntimeSettings { cache_dir: Some(cache.to_owned()), ..Default::default() }).unwrap()
+    PluginRuntime::new(RuntimeSettings {
+        cache_dir: Some(cache.to_owned()),
+        ..Default::default()
+    })
+    .unwrap()
 }
 
 #[tokio::test]
@@ -15,7 +19,13 @@ async fn a_restart_loads_from_the_cache_and_a_corrupt_entry_is_recompiled() {
     let package = PluginPackage::read_dir(Path::new(plugin_artifacts::STATIC_SOURCE_DIR)).unwrap();
     let load = |runtime: std::sync::Arc<PluginRuntime>| {
         let package = package.clone();
-        async move { runtime.load(&package.manifest, package.wasm, &package.location).await.unwrap().cache }
+        async move {
+            runtime
+                .load(&package.manifest, package.wasm, &package.location)
+                .await
+                .unwrap()
+                .cache
+        }
     };
 
     assert_eq!(load(runtime(cache.path())).await, CacheOutcome::Compiled);
@@ -31,6 +41,14 @@ async fn a_restart_loads_from_the_cache_and_a_corrupt_entry_is_recompiled() {
     bytes[middle] ^= 0xff;
     std::fs::write(&entry, bytes).unwrap();
 
-    assert_eq!(load(runtime(cache.path())).await, CacheOutcome::Compiled, "the corrupt entry is not trusted");
-    assert_eq!(load(runtime(cache.path())).await, CacheOutcome::Hit, "and was rewritten");
+    assert_eq!(
+        load(runtime(cache.path())).await,
+        CacheOutcome::Compiled,
+        "the corrupt entry is not trusted"
+    );
+    assert_eq!(
+        load(runtime(cache.path())).await,
+        CacheOutcome::Hit,
+        "and was rewritten"
+    );
 }

@@ -5,7 +5,9 @@
 use std::sync::Arc;
 
 use crate::auth::{self, ConfluenceAuth, TokenCache, ZitadelAuth, ZitadelSettings};
-use crate::config::{ConfluenceInstance, SourceAuth, SourceConfig, Tenant, TenantStatus, UniqueConfig};
+use crate::config::{
+    ConfluenceInstance, SourceAuth, SourceConfig, Tenant, TenantStatus, UniqueConfig,
+};
 use crate::egress::{AttemptRecord, SourceEgress};
 use crate::http_client::HttpClients;
 use crate::plugin_runtime::{LoadedPlugin, PluginCatalog, PluginRuntime, TaskContext};
@@ -55,9 +57,17 @@ impl TenantResources {
 #[derive(Debug, thiserror::Error)]
 pub enum AssemblyError {
     #[error("{file}: source plugin `{plugin}` is not installed (installed: {installed})")]
-    MissingPlugin { file: String, plugin: String, installed: String },
+    MissingPlugin {
+        file: String,
+        plugin: String,
+        installed: String,
+    },
     #[error("{file}: plugin {plugin} does not support auth mode `{mode}`")]
-    UnsupportedAuth { file: String, plugin: String, mode: String },
+    UnsupportedAuth {
+        file: String,
+        plugin: String,
+        mode: String,
+    },
     #[error("{file}: {reason}")]
     Invalid { file: String, reason: String },
 }
@@ -69,23 +79,39 @@ pub fn assemble(
     shared: &SharedServices,
 ) -> Result<TenantResources, AssemblyError> {
     let file = tenant.file.display().to_string();
-    let invalid = |reason: String| AssemblyError::Invalid { file: file.clone(), reason };
+    let invalid = |reason: String| AssemblyError::Invalid {
+        file: file.clone(),
+        reason,
+    };
     let metrics = shared.metrics.tenant(&tenant.name);
 
     let (plugin, egress) = if tenant.status == TenantStatus::Deleted {
         (None, None)
     } else {
         let plugin_id = tenant.plugin_id().to_string();
-        let plugin = catalog.get(&plugin_id).ok_or_else(|| AssemblyError::MissingPlugin {
-            file: file.clone(),
-            plugin: plugin_id.clone(),
-            installed: catalog.iter().map(|(id, _)| id).collect::<Vec<_>>().join(", "),
-        })?;
+        let plugin = catalog
+            .get(&plugin_id)
+            .ok_or_else(|| AssemblyError::MissingPlugin {
+                file: file.clone(),
+                plugin: plugin_id.clone(),
+                installed: catalog
+                    .iter()
+                    .map(|(id, _)| id)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })?;
         let mode = tenant.source_auth().map_or("none", SourceAuth::mode_name);
         if !plugin.manifest.supports_auth(mode) {
-            return Err(AssemblyError::UnsupportedAuth { file, plugin: plugin.label(), mode: mode.into() });
+            return Err(AssemblyError::UnsupportedAuth {
+                file,
+                plugin: plugin.label(),
+                mode: mode.into(),
+            });
         }
-        let allow_list = plugin.manifest.allow_list(&tenant.template_context()).map_err(|err| invalid(err.to_string()))?;
+        let allow_list = plugin
+            .manifest
+            .allow_list(&tenant.template_context())
+            .map_err(|err| invalid(err.to_string()))?;
         let credentials = tenant
             .source_auth()
             .map(|auth| source_credentials(&tenant, auth, &shared.clients))
@@ -96,12 +122,20 @@ pub fn assemble(
             .with_name(format!("{}/source", tenant.name))
             .with_throttle_hook(Arc::new(move |_event| limiter_metrics.throttle_event()));
         let attempt_metrics = metrics.clone();
-        let egress = SourceEgress::new(allow_list, credentials, Arc::new(limiter), shared.clients.proxied.clone())
-            .with_attempt_hook(Arc::new(move |attempt: &AttemptRecord| record_attempt(&attempt_metrics, attempt)));
+        let egress = SourceEgress::new(
+            allow_list,
+            credentials,
+            Arc::new(limiter),
+            shared.clients.proxied.clone(),
+        )
+        .with_attempt_hook(Arc::new(move |attempt: &AttemptRecord| {
+            record_attempt(&attempt_metrics, attempt)
+        }));
         (Some(plugin), Some(Arc::new(egress)))
     };
 
-    let unique_auth = unique_auth(&tenant.unique, &shared.clients).map_err(|err| invalid(err.to_string()))?;
+    let unique_auth =
+        unique_auth(&tenant.unique, &shared.clients).map_err(|err| invalid(err.to_string()))?;
     let http = if matches!(unique_auth, auth::UniqueAuth::External(_)) {
         shared.clients.proxied.clone()
     } else {
@@ -110,9 +144,12 @@ pub fn assemble(
     let unique = UniqueClient::new(
         UniqueClientSettings {
             tenant: tenant.name.to_string(),
-            ingestion_base_url: parse_url(tenant.unique.ingestion_service_base_url.as_str()).map_err(&invalid)?,
-            scope_management_base_url: parse_url(tenant.unique.scope_management_service_base_url.as_str())
+            ingestion_base_url: parse_url(tenant.unique.ingestion_service_base_url.as_str())
                 .map_err(&invalid)?,
+            scope_management_base_url: parse_url(
+                tenant.unique.scope_management_service_base_url.as_str(),
+            )
+            .map_err(&invalid)?,
             auth: unique_auth.clone(),
             rate_per_minute: tenant.unique.api_rate_limit_per_minute,
             http,
@@ -135,24 +172,40 @@ pub fn assemble(
 
 /// The credentials the host attaches to the tenant's source requests. Token requests go through
 /// the proxy like the source traffic.
-fn source_credentials(tenant: &Tenant, auth: &SourceAuth, clients: &HttpClients) -> Result<ConfluenceAuth, String> {
+fn source_credentials(
+    tenant: &Tenant,
+    auth: &SourceAuth,
+    clients: &HttpClients,
+) -> Result<ConfluenceAuth, String> {
     Ok(match auth {
-        SourceAuth::OAuth2ClientCredentials { client_id, client_secret, token_url } => {
+        SourceAuth::OAuth2ClientCredentials {
+            client_id,
+            client_secret,
+            token_url,
+        } => {
             let token_url = parse_url(token_url.as_str())?;
             let http = clients.proxied.clone();
             let cache = match &tenant.source {
-                SourceConfig::Confluence(source) if matches!(source.instance, ConfluenceInstance::Cloud { .. }) => {
+                SourceConfig::Confluence(source)
+                    if matches!(source.instance, ConfluenceInstance::Cloud { .. }) =>
+                {
                     TokenCache::cloud(token_url, client_id.clone(), client_secret.clone(), http)
                 }
                 // Data Center, and third-party sources: a form-encoded client-credentials request.
-                _ => TokenCache::data_center(token_url, client_id.clone(), client_secret.clone(), http),
+                _ => TokenCache::data_center(
+                    token_url,
+                    client_id.clone(),
+                    client_secret.clone(),
+                    http,
+                ),
             };
             ConfluenceAuth::OAuth2(cache)
         }
         SourceAuth::PersonalAccessToken { token } => ConfluenceAuth::Pat(token.clone()),
-        SourceAuth::Basic { username, password } => {
-            ConfluenceAuth::Basic { username: username.clone(), password: password.clone() }
-        }
+        SourceAuth::Basic { username, password } => ConfluenceAuth::Basic {
+            username: username.clone(),
+            password: password.clone(),
+        },
     })
 }
 
@@ -161,14 +214,22 @@ fn unique_auth(config: &UniqueConfig, clients: &HttpClients) -> Result<auth::Uni
         crate::config::UniqueAuth::ClusterLocal { extra_headers } => {
             auth::UniqueAuth::cluster_local(extra_headers.clone()).map_err(|err| err.to_string())
         }
-        crate::config::UniqueAuth::External { token_url, project_id, client_id, client_secret } => {
+        crate::config::UniqueAuth::External {
+            token_url,
+            project_id,
+            client_id,
+            client_secret,
+        } => {
             let settings = ZitadelSettings {
                 token_url: parse_url(token_url.as_str())?,
                 client_id: client_id.clone(),
                 client_secret: client_secret.clone(),
                 project_id: project_id.clone(),
             };
-            Ok(auth::UniqueAuth::External(ZitadelAuth::new(&settings, clients.proxied.clone())))
+            Ok(auth::UniqueAuth::External(ZitadelAuth::new(
+                &settings,
+                clients.proxied.clone(),
+            )))
         }
     }
 }

@@ -12,7 +12,12 @@ pub fn first_party_packages() -> Vec<PluginPackage> {
         .map(|plugin| {
             let id = toml::from_str::<toml::Table>(plugin.manifest)
                 .ok()
-                .and_then(|table| table.get("id").and_then(|id| id.as_str()).map(str::to_owned))
+                .and_then(|table| {
+                    table
+                        .get("id")
+                        .and_then(|id| id.as_str())
+                        .map(str::to_owned)
+                })
                 .unwrap_or_else(|| "unnamed".into());
             PluginPackage::embedded(&id, plugin.manifest, plugin.wasm)
         })
@@ -21,7 +26,10 @@ pub fn first_party_packages() -> Vec<PluginPackage> {
 
 /// Loads the first-party plugins and, when given, every package under `plugin_dir`. Packages
 /// that fail are reported and skipped; the rest load.
-pub async fn load_catalog(runtime: &PluginRuntime, plugin_dir: Option<&Path>) -> (PluginCatalog, Vec<LoadError>) {
+pub async fn load_catalog(
+    runtime: &PluginRuntime,
+    plugin_dir: Option<&Path>,
+) -> (PluginCatalog, Vec<LoadError>) {
     let mut packages = first_party_packages();
     let mut errors = Vec::new();
     if let Some(dir) = plugin_dir {

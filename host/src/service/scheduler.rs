@@ -53,7 +53,11 @@ pub fn schedule_tenant(
     let stop = shutdown.child_token();
     let skipped = Arc::new(AtomicU64::new(0));
     let running = Arc::new(AtomicBool::new(false));
-    let scheduled = ScheduledTenant { stop: stop.clone(), skipped: skipped.clone(), running: running.clone() };
+    let scheduled = ScheduledTenant {
+        stop: stop.clone(),
+        skipped: skipped.clone(),
+        running: running.clone(),
+    };
     let cycles = tracker.clone();
     tracker.spawn(async move {
         start_cycle(&tenant, &job, &running, &skipped, &cycles);
@@ -122,11 +126,16 @@ mod tests {
         assert_eq!(runs.load(Ordering::SeqCst), 1, "one cycle at start");
         tokio::time::sleep(Duration::from_millis(2100)).await;
         let after_ticks = runs.load(Ordering::SeqCst);
-        assert!((3..=4).contains(&after_ticks), "start + one per second: {after_ticks}");
+        assert!(
+            (3..=4).contains(&after_ticks),
+            "start + one per second: {after_ticks}"
+        );
         assert_eq!(scheduled.skipped_ticks(), 0);
         shutdown.cancel();
         tracker.close();
-        tokio::time::timeout(Duration::from_secs(2), tracker.wait()).await.unwrap();
+        tokio::time::timeout(Duration::from_secs(2), tracker.wait())
+            .await
+            .unwrap();
     }
 
     #[tokio::test]
@@ -146,11 +155,16 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(2200)).await;
         assert_eq!(runs.load(Ordering::SeqCst), 1, "still the first cycle");
         assert!(scheduled.is_running());
-        assert!(scheduled.skipped_ticks() >= 1, "ticks during the cycle were skipped");
+        assert!(
+            scheduled.skipped_ticks() >= 1,
+            "ticks during the cycle were skipped"
+        );
         scheduled.unschedule();
         shutdown.cancel();
         tracker.close();
-        tokio::time::timeout(Duration::from_secs(4), tracker.wait()).await.unwrap();
+        tokio::time::timeout(Duration::from_secs(4), tracker.wait())
+            .await
+            .unwrap();
         assert!(!scheduled.is_running(), "the running cycle finished");
     }
 
@@ -164,13 +178,17 @@ mod tests {
                 counter.fetch_add(1, Ordering::SeqCst);
             })
         });
-        let blocked: CycleJob = Arc::new(|| Box::pin(async { tokio::time::sleep(Duration::from_secs(3600)).await }));
+        let blocked: CycleJob =
+            Arc::new(|| Box::pin(async { tokio::time::sleep(Duration::from_secs(3600)).await }));
         let tracker = TaskTracker::new();
         let shutdown = CancellationToken::new();
         let _slow = schedule_tenant("stuck".into(), every_second(), blocked, &tracker, &shutdown);
         let _fast = schedule_tenant("fast".into(), every_second(), fast, &tracker, &shutdown);
         tokio::time::sleep(Duration::from_millis(2200)).await;
-        assert!(fast_runs.load(Ordering::SeqCst) >= 2, "the fast tenant kept its schedule");
+        assert!(
+            fast_runs.load(Ordering::SeqCst) >= 2,
+            "the fast tenant kept its schedule"
+        );
         shutdown.cancel();
     }
 }

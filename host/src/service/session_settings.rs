@@ -10,11 +10,15 @@ pub fn session_settings(tenant: &Tenant) -> SessionSettings {
     SessionSettings {
         tenant: tenant.name.to_string(),
         config: tenant.plugin_config_json().to_string(),
-        attachments: tenant.ingestion.attachments.as_ref().map(|attachments| AttachmentPolicy {
-            allowed_mime_types: attachments.allowed_mime_types.clone(),
-            max_file_size: attachments.max_file_size_bytes,
-            inline_images,
-        }),
+        attachments: tenant
+            .ingestion
+            .attachments
+            .as_ref()
+            .map(|attachments| AttachmentPolicy {
+                allowed_mime_types: attachments.allowed_mime_types.clone(),
+                max_file_size: attachments.max_file_size_bytes,
+                inline_images,
+            }),
         max_items: tenant.processing.max_items_to_scan.map(|cap| cap.get()),
     }
 }

@@ -8,7 +8,11 @@ use crate::plugin_runtime::{PluginCatalog, PluginRuntime, TaskContext};
 use super::session_settings::session_settings;
 
 /// Every problem of `tenant` with its plugin, each as a line naming the tenant's file.
-pub async fn check_tenant(tenant: &Tenant, catalog: &PluginCatalog, runtime: &PluginRuntime) -> Vec<String> {
+pub async fn check_tenant(
+    tenant: &Tenant,
+    catalog: &PluginCatalog,
+    runtime: &PluginRuntime,
+) -> Vec<String> {
     if tenant.status == TenantStatus::Deleted {
         // A deleted tenant never calls its source.
         return Vec::new();
@@ -17,7 +21,10 @@ pub async fn check_tenant(tenant: &Tenant, catalog: &PluginCatalog, runtime: &Pl
     let plugin_id = tenant.plugin_id().to_string();
     let Some(plugin) = catalog.get(&plugin_id) else {
         let known: Vec<&str> = catalog.iter().map(|(id, _)| id).collect();
-        return vec![format!("{file}: source plugin `{plugin_id}` is not installed (installed: {})", known.join(", "))];
+        return vec![format!(
+            "{file}: source plugin `{plugin_id}` is not installed (installed: {})",
+            known.join(", ")
+        )];
     };
     let mut problems = Vec::new();
     let auth_mode = tenant.source_auth().map_or("none", |auth| auth.mode_name());
@@ -31,7 +38,10 @@ pub async fn check_tenant(tenant: &Tenant, catalog: &PluginCatalog, runtime: &Pl
     if let Err(err) = plugin.manifest.allow_list(&tenant.template_context()) {
         problems.push(format!("{file}: {err}"));
     }
-    match runtime.start_task(&plugin, TaskContext::offline(tenant.name.to_string())).await {
+    match runtime
+        .start_task(&plugin, TaskContext::offline(tenant.name.to_string()))
+        .await
+    {
         Ok(mut task) => {
             if let Err(err) = task.open(session_settings(tenant)).await {
                 problems.push(format!("{file}: {err}"));

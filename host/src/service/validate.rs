@@ -40,20 +40,30 @@ pub async fn validate(
         }
     };
     let (catalog, plugin_errors) = load_catalog(&runtime, plugin_dir).await;
-    report.errors.extend(plugin_errors.iter().map(ToString::to_string));
+    report
+        .errors
+        .extend(plugin_errors.iter().map(ToString::to_string));
     report.plugins = catalog.iter().map(|(_, plugin)| plugin.label()).collect();
 
     match config::load_tenants(pattern, env) {
         Ok(loaded) => {
-            report.warnings.extend(loaded.warnings.iter().map(ToString::to_string));
+            report
+                .warnings
+                .extend(loaded.warnings.iter().map(ToString::to_string));
             report.tenants = loaded.tenants.len();
             for tenant in &loaded.tenants {
-                report.errors.extend(check_tenant(tenant, &catalog, &runtime).await);
+                report
+                    .errors
+                    .extend(check_tenant(tenant, &catalog, &runtime).await);
             }
         }
         Err(errors) => {
-            report.warnings.extend(errors.warnings.iter().map(ToString::to_string));
-            report.errors.extend(errors.errors.iter().map(ToString::to_string));
+            report
+                .warnings
+                .extend(errors.warnings.iter().map(ToString::to_string));
+            report
+                .errors
+                .extend(errors.errors.iter().map(ToString::to_string));
         }
     }
     report

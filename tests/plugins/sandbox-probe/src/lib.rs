@@ -59,7 +59,11 @@ impl GuestSession for ProbeSession {
             "shout" => shout(),
             other => format!("unknown behaviour {other}"),
         };
-        Ok(SourceIdentity { instance_id: "probe:1".into(), kind: "PROBE".into(), name: observed })
+        Ok(SourceIdentity {
+            instance_id: "probe:1".into(),
+            kind: "PROBE".into(),
+            name: observed,
+        })
     }
 
     fn discover(&self) -> Result<Discovery, SourceError> {
@@ -67,7 +71,10 @@ impl GuestSession for ProbeSession {
     }
 
     fn fetch_pages(&self, ids: Vec<String>) -> Result<Vec<FetchedPage>, SourceError> {
-        Err(SourceError::Other(format!("the probe has no pages ({} asked)", ids.len())))
+        Err(SourceError::Other(format!(
+            "the probe has no pages ({} asked)",
+            ids.len()
+        )))
     }
 }
 
@@ -75,7 +82,9 @@ struct EmptyDiscovery;
 
 impl GuestDiscovery for EmptyDiscovery {
     fn next_batch(&self, _max: u32) -> Result<Batch, SourceError> {
-        Ok(Batch::Done(connector_plugin_sdk::source::Completeness::Complete))
+        Ok(Batch::Done(
+            connector_plugin_sdk::source::Completeness::Complete,
+        ))
     }
 }
 
@@ -100,10 +109,18 @@ fn allocate_until_refused() -> String {
 /// Reports what the sandbox lets the guest see of its environment, files and sockets.
 fn snoop() -> String {
     let env: Vec<String> = std::env::vars().map(|(key, _)| key).collect();
-    let root = std::fs::read_dir("/").map(|entries| entries.count()).map_err(|err| err.to_string());
-    let passwd = std::fs::read_to_string("/etc/passwd").map(|text| text.len()).map_err(|err| err.to_string());
-    let cwd = std::env::current_dir().map(|dir| dir.display().to_string()).map_err(|err| err.to_string());
-    let socket = std::net::TcpStream::connect("127.0.0.1:80").map(|_| ()).map_err(|err| err.to_string());
+    let root = std::fs::read_dir("/")
+        .map(|entries| entries.count())
+        .map_err(|err| err.to_string());
+    let passwd = std::fs::read_to_string("/etc/passwd")
+        .map(|text| text.len())
+        .map_err(|err| err.to_string());
+    let cwd = std::env::current_dir()
+        .map(|dir| dir.display().to_string())
+        .map_err(|err| err.to_string());
+    let socket = std::net::TcpStream::connect("127.0.0.1:80")
+        .map(|_| ())
+        .map_err(|err| err.to_string());
     serde_json::json!({
         "env": env,
         "rootEntries": format!("{root:?}"),

@@ -6,9 +6,9 @@ use std::collections::VecDeque;
 
 use connector_plugin_sdk::http::Request;
 use connector_plugin_sdk::source::{
-    Batch, Capabilities, Completeness, Discovery, FetchOutcome, FetchedPage, Guest,
-    GuestDiscovery, GuestSession, Item, Page, PageContent, PluginInfo, Session, SessionSettings,
-    SourceError, SourceIdentity,
+    Batch, Capabilities, Completeness, Discovery, FetchOutcome, FetchedPage, Guest, GuestDiscovery,
+    GuestSession, Item, Page, PageContent, PluginInfo, Session, SessionSettings, SourceError,
+    SourceIdentity,
 };
 use connector_plugin_sdk::{Container, log};
 use serde::Deserialize;
@@ -81,7 +81,9 @@ impl GuestSession for StaticSession {
     fn open(settings: SessionSettings) -> Result<Session, SourceError> {
         let config: StaticConfig = serde_json::from_str(&settings.config)
             .map_err(|err| SourceError::InvalidConfig(format!("baseUrl: {err}")))?;
-        Ok(Session::new(StaticSession { base_url: config.base_url }))
+        Ok(Session::new(StaticSession {
+            base_url: config.base_url,
+        }))
     }
 
     fn identify(&self) -> Result<SourceIdentity, SourceError> {
@@ -98,19 +100,32 @@ impl GuestSession for StaticSession {
             .send()
             .map_err(SourceError::Http)?;
         if !response.is_success() {
-            return Err(SourceError::UnexpectedStatus((response.status, "GET /documents".into())));
+            return Err(SourceError::UnexpectedStatus((
+                response.status,
+                "GET /documents".into(),
+            )));
         }
         let listing: Listing = response
             .json()
             .map_err(|err| SourceError::MalformedResponse(format!("/documents: {err}")))?;
-        log::info("listed documents", &[log::plain("count", listing.documents.len())]);
-        let pending = listing.documents.into_iter().map(|doc| Item::Page(page_of(doc, &self.base_url)));
-        Ok(Discovery::new(StaticDiscovery { pending: RefCell::new(pending.collect()) }))
+        log::info(
+            "listed documents",
+            &[log::plain("count", listing.documents.len())],
+        );
+        let pending = listing
+            .documents
+            .into_iter()
+            .map(|doc| Item::Page(page_of(doc, &self.base_url)));
+        Ok(Discovery::new(StaticDiscovery {
+            pending: RefCell::new(pending.collect()),
+        }))
     }
 
     fn fetch_pages(&self, ids: Vec<String>) -> Result<Vec<FetchedPage>, SourceError> {
-        let requests: Vec<Request> =
-            ids.iter().map(|id| Request::get(self.document_url(id)).endpoint("/documents/{id}")).collect();
+        let requests: Vec<Request> = ids
+            .iter()
+            .map(|id| Request::get(self.document_url(id)).endpoint("/documents/{id}"))
+            .collect();
         let responses = connector_plugin_sdk::http::send_all(&requests);
         ids.into_iter()
             .zip(responses)
@@ -119,13 +134,17 @@ impl GuestSession for StaticSession {
                 let outcome = if response.status == 404 {
                     FetchOutcome::Missing("not found".into())
                 } else {
-                    let body: Body = response
-                        .json()
-                        .map_err(|err| SourceError::MalformedResponse(format!("document {id}: {err}")))?;
+                    let body: Body = response.json().map_err(|err| {
+                        SourceError::MalformedResponse(format!("document {id}: {err}"))
+                    })?;
                     FetchOutcome::Found(PageContent {
                         id: id.clone(),
                         title: String::new(),
-                        container: Container { id: String::new(), key: String::new(), name: String::new() },
+                        container: Container {
+                            id: String::new(),
+                            key: String::new(),
+                            name: String::new(),
+                        },
                         labels: Vec::new(),
                         url: self.document_url(&id),
                         mime_type: "text/html".into(),
@@ -144,7 +163,11 @@ fn page_of(doc: Document, base_url: &str) -> Page {
         id: doc.id,
         kind: "document".into(),
         title: doc.title,
-        container: Container { id: doc.space.id, key: doc.space.key, name: doc.space.name },
+        container: Container {
+            id: doc.space.id,
+            key: doc.space.key,
+            name: doc.space.name,
+        },
         labels: doc.labels,
         updated_at: doc.updated_at,
     }
