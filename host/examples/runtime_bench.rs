@@ -29,23 +29,47 @@ const LIVE_INSTANCES: usize = 200;
 async fn main() -> anyhow::Result<()> {
     let cache_dir = tempfile::tempdir()?;
     let package = PluginPackage::read_dir(Path::new(plugin_artifacts::SANDBOX_PROBE_DIR))?;
-    println!("plugin: sandbox-probe, {} KiB of wasm", package.wasm.len() / 1024);
+    println!(
+        "plugin: sandbox-probe, {} KiB of wasm",
+        package.wasm.len() / 1024
+    );
 
-    let runtime = PluginRuntime::new(RuntimeSettings { cache_dir: Some(cache_dir.path().into()), ..Default::default() })?;
+    let runtime = PluginRuntime::new(RuntimeSettings {
+        cache_dir: Some(cache_dir.path().into()),
+        ..Default::default()
+    })?;
     let started = Instant::now();
-    let plugin = runtime.load(&package.manifest, package.wasm.clone(), &package.location).await?;
+    let plugin = runtime
+        .load(&package.manifest, package.wasm.clone(), &package.location)
+        .await?;
     let cold = started.elapsed();
-    println!("load, cold (compile + store in cache): {:>9.1} ms  [{:?}]", ms(cold), plugin.cache);
+    println!(
+        "load, cold (compile + store in cache): {:>9.1} ms  [{:?}]",
+        ms(cold),
+        plugin.cache
+    );
 
     // A second runtime (as after a restart) with the same cache directory.
-    let restarted = PluginRuntime::new(RuntimeSettings { cache_dir: Some(cache_dir.path().into()), ..Default::default() })?;
+    let restarted = PluginRuntime::new(RuntimeSettings {
+        cache_dir: Some(cache_dir.path().into()),
+        ..Default::default()
+    })?;
     let started = Instant::now();
-    let cached = restarted.load(&package.manifest, package.wasm.clone(), &package.location).await?;
-    println!("load, cached (restart):                {:>9.1} ms  [{:?}]", ms(started.elapsed()), cached.cache);
+    let cached = restarted
+        .load(&package.manifest, package.wasm.clone(), &package.location)
+        .await?;
+    println!(
+        "load, cached (restart):                {:>9.1} ms  [{:?}]",
+        ms(started.elapsed()),
+        cached.cache
+    );
 
     let server = loopback_server().await?;
     let egress = egress_to(&server)?;
-    let context = TaskContext { egress: Some(egress), ..TaskContext::offline("bench") };
+    let context = TaskContext {
+        egress: Some(egress),
+        ..TaskContext::offline("bench")
+    };
     let settings = SessionSettings {
         tenant: "bench".into(),
         config: json!({"behaviour": "fetch", "url": format!("http://{server}/ping")}).to_string(),
@@ -58,7 +82,10 @@ async fn main() -> anyhow::Result<()> {
         let mut task = restarted.start_task(&cached, context.clone()).await?;
         drop(task.describe().await?);
     }
-    println!("instantiate + describe:                {:>9.1} µs per task", us(started.elapsed()) / f64::from(ROUND_TRIPS));
+    println!(
+        "instantiate + describe:                {:>9.1} µs per task",
+        us(started.elapsed()) / f64::from(ROUND_TRIPS)
+    );
 
     let mut task = restarted.start_task(&cached, context.clone()).await?;
     task.open(settings.clone()).await?;
@@ -67,7 +94,10 @@ async fn main() -> anyhow::Result<()> {
     for _ in 0..ROUND_TRIPS {
         task.identify().await?;
     }
-    println!("guest call with one host http call:    {:>9.1} µs per round trip", us(started.elapsed()) / f64::from(ROUND_TRIPS));
+    println!(
+        "guest call with one host http call:    {:>9.1} µs per round trip",
+        us(started.elapsed()) / f64::from(ROUND_TRIPS)
+    );
 
     let before = rss_kib();
     let mut live = Vec::with_capacity(LIVE_INSTANCES);
@@ -96,17 +126,34 @@ async fn loopback_server() -> anyhow::Result<std::net::SocketAddr> {
 }
 
 fn egress_to(server: &std::net::SocketAddr) -> anyhow::Result<Arc<SourceEgress>> {
-    let origin = AllowedOrigin::new(&url::Url::parse(&format!("http://{server}"))?, CredentialScope::Attach)?;
+    let origin = AllowedOrigin::new(
+        &url::Url::parse(&format!("http://{server}"))?,
+        CredentialScope::Attach,
+    )?;
     let clients = HttpClients::build(&ProxySettings::none(), None)?;
-    let limiter = Arc::new(RateLimiter::per_minute(NonZeroU32::new(6_000_000).expect("non-zero")));
-    Ok(Arc::new(SourceEgress::new(AllowList::new([origin]), None, limiter, clients.direct)))
+    let limiter = Arc::new(RateLimiter::per_minute(
+        NonZeroU32::new(6_000_000).expect("non-zero"),
+    ));
+    Ok(Arc::new(SourceEgress::new(
+        AllowList::new([origin]),
+        None,
+        limiter,
+        clients.direct,
+    )))
 }
 
 fn rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|status| {
-            status.lines().find_map(|line| line.strip_prefix("VmRSS:")?.trim().strip_suffix("kB")?.trim().parse().ok())
+            status.lines().find_map(|line| {
+                line.strip_prefix("VmRSS:")?
+                    .trim()
+                    .strip_suffix("kB")?
+                    .trim()
+                    .parse()
+                    .ok()
+            })
         })
         .unwrap_or(0)
 }

@@ -10,5 +10,6 @@ pub mod rate_limit;
 pub mod retry;
 pub mod secret;
 pub mod server;
+pub mod sync;
 pub mod telemetry;
 pub mod unique;

@@ -441,7 +441,11 @@ fn debug_output_of_tenants_never_shows_a_secret() {
         ("wiki-tenant-config.yaml", &plugin_tenant_yaml()),
     ]);
     let names: Vec<&str> = loaded.tenants.iter().map(|t| t.name.as_str()).collect();
-    assert_eq!(names, ["acme", "onprem", "wiki"], "tenants come in file-path order");
+    assert_eq!(
+        names,
+        ["acme", "onprem", "wiki"],
+        "tenants come in file-path order"
+    );
     let debug = format!("{loaded:?}");
     for secret in SECRET_VALUES {
         assert!(!debug.contains(secret), "Debug shows {secret}");

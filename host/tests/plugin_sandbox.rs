@@ -15,10 +15,12 @@ use axum::routing::get;
 use connector_host::auth::ConfluenceAuth;
 use connector_host::egress::{AllowList, AllowedOrigin, CredentialScope, SourceEgress};
 use connector_host::http_client::{HttpClients, ProxySettings};
-use connector_host::plugin_runtime::source::{Batch, Completeness, FetchOutcome, Item, SessionSettings};
+use connector_host::plugin_runtime::source::{
+    Batch, Completeness, FetchOutcome, Item, SessionSettings,
+};
 use connector_host::plugin_runtime::{
-    FailureReason, LoadError, LoadedPlugin, PluginPackage, PluginRuntime, PluginTask, RuntimeSettings,
-    SandboxLimits, TaskContext,
+    FailureReason, LoadError, LoadedPlugin, PluginPackage, PluginRuntime, PluginTask,
+    RuntimeSettings, SandboxLimits, TaskContext,
 };
 use connector_host::rate_limit::RateLimiter;
 use connector_host::retry::RetryPolicy;
@@ -47,17 +49,30 @@ async fn fixture() -> &'static Fixture {
                 wall_per_call: Duration::from_secs(3),
                 ..SandboxLimits::default()
             };
-            let runtime = PluginRuntime::new(RuntimeSettings { limits, cache_dir: None }).unwrap();
+            let runtime = PluginRuntime::new(RuntimeSettings {
+                limits,
+                cache_dir: None,
+            })
+            .unwrap();
             let probe = load(&runtime, plugin_artifacts::SANDBOX_PROBE_DIR).await;
             let static_source = load(&runtime, plugin_artifacts::STATIC_SOURCE_DIR).await;
-            Fixture { runtime, probe, static_source }
+            Fixture {
+                runtime,
+                probe,
+                static_source,
+            }
         })
         .await
 }
 
 async fn load(runtime: &PluginRuntime, dir: &str) -> Arc<LoadedPlugin> {
     let package = PluginPackage::read_dir(Path::new(dir)).unwrap();
-    Arc::new(runtime.load(&package.manifest, package.wasm, &package.location).await.unwrap())
+    Arc::new(
+        runtime
+            .load(&package.manifest, package.wasm, &package.location)
+            .await
+            .unwrap(),
+    )
 }
 
 /// What the loopback server saw.
@@ -84,42 +99,84 @@ async fn serve(router: axum::Router) -> SocketAddr {
 async fn source_server(seen: Seen, elsewhere: SocketAddr) -> SocketAddr {
     let router = axum::Router::new()
         .route("/echo", get(echo))
-        .route("/slow", get(|| async {
-            tokio::time::sleep(Duration::from_secs(30)).await;
-            "late"
-        }))
-        .route("/redirect-out", get(move || async move {
-            (StatusCode::FOUND, [(header::LOCATION, format!("http://{elsewhere}/echo"))])
-        }))
-        .route("/redirect-in", get(|| async { (StatusCode::FOUND, [(header::LOCATION, "/echo")]) }))
+        .route(
+            "/slow",
+            get(|| async {
+                tokio::time::sleep(Duration::from_secs(30)).await;
+                "late"
+            }),
+        )
+        .route(
+            "/redirect-out",
+            get(move || async move {
+                (
+                    StatusCode::FOUND,
+                    [(header::LOCATION, format!("http://{elsewhere}/echo"))],
+                )
+            }),
+        )
+        .route(
+            "/redirect-in",
+            get(|| async { (StatusCode::FOUND, [(header::LOCATION, "/echo")]) }),
+        )
         .with_state(seen);
     serve(router).await
 }
 
 fn egress(allowed: &[SocketAddr], credentials: Option<ConfluenceAuth>) -> Arc<SourceEgress> {
     let origins = allowed.iter().map(|addr| {
-        AllowedOrigin::new(&url::Url::parse(&format!("http://{addr}")).unwrap(), CredentialScope::Attach).unwrap()
+        AllowedOrigin::new(
+            &url::Url::parse(&format!("http://{addr}")).unwrap(),
+            CredentialScope::Attach,
+        )
+        .unwrap()
     });
     let clients = HttpClients::build(&ProxySettings::none(), None).unwrap();
     let limiter = Arc::new(RateLimiter::per_minute(NonZeroU32::new(6000).unwrap()));
     Arc::new(
-        SourceEgress::new(AllowList::new(origins), credentials, limiter, clients.direct)
-            .with_retry_policy(RetryPolicy::NONE),
+        SourceEgress::new(
+            AllowList::new(origins),
+            credentials,
+            limiter,
+            clients.direct,
+        )
+        .with_retry_policy(RetryPolicy::NONE),
     )
 }
 
 fn context(tenant: &str, egress: Option<Arc<SourceEgress>>) -> TaskContext {
-    TaskContext { egress, ..TaskContext::offline(tenant) }
+    TaskContext {
+        egress,
+        ..TaskContext::offline(tenant)
+    }
 }
 
 fn settings(tenant: &str, config: Value) -> SessionSettings {
-    SessionSettings { tenant: tenant.into(), config: config.to_string(), attachments: None, max_items: None }
+    SessionSettings {
+        tenant: tenant.into(),
+        config: config.to_string(),
+        attachments: None,
+        max_items: None,
+    }
 }
 
-async fn probe_task(behaviour: &str, url: Option<String>, egress: Option<Arc<SourceEgress>>) -> PluginTask {
+async fn probe_task(
+    behaviour: &str,
+    url: Option<String>,
+    egress: Option<Arc<SourceEgress>>,
+) -> PluginTask {
     let fixture = fixture().await;
-    let mut task = fixture.runtime.start_task(&fixture.probe, context("hostile", egress)).await.unwrap();
-    task.open(settings("hostile", json!({"behaviour": behaviour, "url": url}))).await.unwrap();
+    let mut task = fixture
+        .runtime
+        .start_task(&fixture.probe, context("hostile", egress))
+        .await
+        .unwrap();
+    task.open(settings(
+        "hostile",
+        json!({"behaviour": behaviour, "url": url}),
+    ))
+    .await
+    .unwrap();
     task
 }
 
@@ -139,10 +196,15 @@ async fn assert_well_behaved_plugin_still_works() {
     let base_url = format!("http://{addr}");
     let mut task = fixture
         .runtime
-        .start_task(&fixture.static_source, context("friendly", Some(egress(&[addr], None))))
+        .start_task(
+            &fixture.static_source,
+            context("friendly", Some(egress(&[addr], None))),
+        )
         .await
         .unwrap();
-    task.open(settings("friendly", json!({"baseUrl": base_url}))).await.unwrap();
+    task.open(settings("friendly", json!({"baseUrl": base_url})))
+        .await
+        .unwrap();
     let cursor = task.discover().await.unwrap();
     let mut ids = Vec::new();
     loop {
@@ -172,14 +234,23 @@ async fn an_infinite_loop_is_interrupted_within_its_cpu_budget() {
     let started = Instant::now();
     let error = task.identify().await.unwrap_err();
     let elapsed = started.elapsed();
-    assert!(matches!(error.reason, FailureReason::CpuBudget(_)), "{error}");
-    assert!(elapsed < Duration::from_secs(2), "stopped after {elapsed:?}");
+    assert!(
+        matches!(error.reason, FailureReason::CpuBudget(_)),
+        "{error}"
+    );
+    assert!(
+        elapsed < Duration::from_secs(2),
+        "stopped after {elapsed:?}"
+    );
     assert_eq!(
         error.to_string(),
         "plugin sandbox-probe 0.1.0, tenant hostile, identify: CPU budget of 500ms spent"
     );
     let again = task.identify().await.unwrap_err();
-    assert!(matches!(again.reason, FailureReason::Poisoned(_)), "a trapped task is never reused: {again}");
+    assert!(
+        matches!(again.reason, FailureReason::Poisoned(_)),
+        "a trapped task is never reused: {again}"
+    );
     assert_well_behaved_plugin_still_works().await;
 }
 
@@ -187,8 +258,14 @@ async fn an_infinite_loop_is_interrupted_within_its_cpu_budget() {
 async fn allocating_past_the_memory_cap_traps_and_names_the_cap() {
     let mut task = probe_task("allocate", None, None).await;
     let error = task.identify().await.unwrap_err();
-    assert!(matches!(error.reason, FailureReason::MemoryCap(_)), "{error}");
-    assert!(error.to_string().ends_with("memory cap of 48 MiB reached"), "{error}");
+    assert!(
+        matches!(error.reason, FailureReason::MemoryCap(_)),
+        "{error}"
+    );
+    assert!(
+        error.to_string().ends_with("memory cap of 48 MiB reached"),
+        "{error}"
+    );
     assert_well_behaved_plugin_still_works().await;
 }
 
@@ -199,7 +276,10 @@ async fn a_panic_becomes_an_error_value_with_the_panic_message() {
     assert!(matches!(error.reason, FailureReason::Trap(_)), "{error}");
     let message = error.to_string();
     assert!(message.contains("wasm trap: wasm `unreachable` instruction executed after a panic: the probe panics on purpose (at src/lib.rs:"), "{message}");
-    assert!(!message.contains("backtrace"), "the message stays one sentence: {message}");
+    assert!(
+        !message.contains("backtrace"),
+        "the message stays one sentence: {message}"
+    );
     assert_well_behaved_plugin_still_works().await;
 }
 
@@ -209,11 +289,24 @@ async fn a_request_to_an_origin_outside_the_allow_list_is_denied_and_never_sent(
     let other_seen = Seen::default();
     let unlisted = source_server(other_seen.clone(), "127.0.0.1:9".parse().unwrap()).await;
     let listed = source_server(seen.clone(), unlisted).await;
-    let mut task = probe_task("fetch", Some(format!("http://{unlisted}/echo")), Some(egress(&[listed], None))).await;
+    let mut task = probe_task(
+        "fetch",
+        Some(format!("http://{unlisted}/echo")),
+        Some(egress(&[listed], None)),
+    )
+    .await;
     let observed: Value = serde_json::from_str(&task.identify().await.unwrap().name).unwrap();
     let denied = observed["denied"].as_str().expect("denied");
-    assert!(denied.contains(&format!("origin http://{unlisted} is not in the tenant's allow-list")), "{denied}");
-    assert!(other_seen.0.lock().unwrap().is_empty(), "the unlisted server was reached");
+    assert!(
+        denied.contains(&format!(
+            "origin http://{unlisted} is not in the tenant's allow-list"
+        )),
+        "{denied}"
+    );
+    assert!(
+        other_seen.0.lock().unwrap().is_empty(),
+        "the unlisted server was reached"
+    );
     assert_well_behaved_plugin_still_works().await;
 }
 
@@ -223,11 +316,18 @@ async fn a_redirect_to_an_unlisted_origin_is_denied() {
     let other_seen = Seen::default();
     let unlisted = source_server(other_seen.clone(), "127.0.0.1:9".parse().unwrap()).await;
     let listed = source_server(seen.clone(), unlisted).await;
-    let mut task =
-        probe_task("fetch", Some(format!("http://{listed}/redirect-out")), Some(egress(&[listed], None))).await;
+    let mut task = probe_task(
+        "fetch",
+        Some(format!("http://{listed}/redirect-out")),
+        Some(egress(&[listed], None)),
+    )
+    .await;
     let observed: Value = serde_json::from_str(&task.identify().await.unwrap().name).unwrap();
     assert!(observed["denied"].as_str().is_some(), "{observed}");
-    assert!(other_seen.0.lock().unwrap().is_empty(), "the redirect target was reached");
+    assert!(
+        other_seen.0.lock().unwrap().is_empty(),
+        "the redirect target was reached"
+    );
     assert_well_behaved_plugin_still_works().await;
 }
 
@@ -236,14 +336,25 @@ async fn a_guest_authorization_header_is_replaced_by_the_tenant_credentials() {
     let seen = Seen::default();
     let listed = source_server(seen.clone(), "127.0.0.1:9".parse().unwrap()).await;
     let credentials = ConfluenceAuth::Pat(Secret::new(HOST_TOKEN));
-    let mut task =
-        probe_task("fetch", Some(format!("http://{listed}/redirect-in")), Some(egress(&[listed], Some(credentials)))).await;
+    let mut task = probe_task(
+        "fetch",
+        Some(format!("http://{listed}/redirect-in")),
+        Some(egress(&[listed], Some(credentials))),
+    )
+    .await;
     let observed: Value = serde_json::from_str(&task.identify().await.unwrap().name).unwrap();
     assert_eq!(observed["status"], 200, "{observed}");
     let requests = seen.0.lock().unwrap();
-    assert_eq!(requests.len(), 1, "one request after the same-origin redirect");
+    assert_eq!(
+        requests.len(),
+        1,
+        "one request after the same-origin redirect"
+    );
     let headers = &requests[0];
-    assert_eq!(headers.get("authorization").unwrap(), &format!("Bearer {HOST_TOKEN}"));
+    assert_eq!(
+        headers.get("authorization").unwrap(),
+        &format!("Bearer {HOST_TOKEN}")
+    );
     assert!(headers.get("cookie").is_none());
     assert_eq!(headers.get("host").unwrap(), &listed.to_string());
     assert_eq!(headers.get("x-probe").unwrap(), "1");
@@ -255,11 +366,27 @@ async fn a_guest_authorization_header_is_replaced_by_the_tenant_credentials() {
 async fn the_environment_files_and_sockets_are_invisible_to_the_guest() {
     let mut task = probe_task("snoop", None, None).await;
     let observed: Value = serde_json::from_str(&task.identify().await.unwrap().name).unwrap();
-    assert_eq!(observed["env"], json!([]), "no environment variable is visible");
-    assert!(observed["rootEntries"].as_str().unwrap().starts_with("Err"), "{observed}");
-    assert!(observed["passwd"].as_str().unwrap().starts_with("Err"), "{observed}");
-    assert!(observed["socket"].as_str().unwrap().starts_with("Err"), "{observed}");
-    assert!(std::env::var_os("PATH").is_some(), "the host itself has an environment");
+    assert_eq!(
+        observed["env"],
+        json!([]),
+        "no environment variable is visible"
+    );
+    assert!(
+        observed["rootEntries"].as_str().unwrap().starts_with("Err"),
+        "{observed}"
+    );
+    assert!(
+        observed["passwd"].as_str().unwrap().starts_with("Err"),
+        "{observed}"
+    );
+    assert!(
+        observed["socket"].as_str().unwrap().starts_with("Err"),
+        "{observed}"
+    );
+    assert!(
+        std::env::var_os("PATH").is_some(),
+        "the host itself has an environment"
+    );
     assert_well_behaved_plugin_still_works().await;
 }
 
@@ -267,10 +394,18 @@ async fn the_environment_files_and_sockets_are_invisible_to_the_guest() {
 async fn a_plugin_stuck_in_a_host_call_misses_its_wall_clock_deadline() {
     let seen = Seen::default();
     let listed = source_server(seen, "127.0.0.1:9".parse().unwrap()).await;
-    let mut task = probe_task("fetch", Some(format!("http://{listed}/slow")), Some(egress(&[listed], None))).await;
+    let mut task = probe_task(
+        "fetch",
+        Some(format!("http://{listed}/slow")),
+        Some(egress(&[listed], None)),
+    )
+    .await;
     let started = Instant::now();
     let error = task.identify().await.unwrap_err();
-    assert!(matches!(error.reason, FailureReason::Deadline(_)), "{error}");
+    assert!(
+        matches!(error.reason, FailureReason::Deadline(_)),
+        "{error}"
+    );
     assert!(started.elapsed() < Duration::from_secs(6));
     assert_well_behaved_plugin_still_works().await;
 }
@@ -285,24 +420,45 @@ async fn output_over_the_cap_is_dropped_without_failing_the_call() {
 #[tokio::test]
 async fn a_package_whose_wasm_does_not_match_its_hash_is_refused() {
     let fixture = fixture().await;
-    let mut package = PluginPackage::read_dir(Path::new(plugin_artifacts::STATIC_SOURCE_DIR)).unwrap();
+    let mut package =
+        PluginPackage::read_dir(Path::new(plugin_artifacts::STATIC_SOURCE_DIR)).unwrap();
     let mut tampered = package.wasm.to_vec();
     tampered.push(0);
     package.wasm = tampered.into();
-    let error = fixture.runtime.load(&package.manifest, package.wasm, &package.location).await.unwrap_err();
+    let error = fixture
+        .runtime
+        .load(&package.manifest, package.wasm, &package.location)
+        .await
+        .unwrap_err();
     assert!(matches!(error, LoadError::HashMismatch { .. }), "{error}");
-    assert!(error.to_string().contains("plugin.wasm has sha256"), "{error}");
-    assert!(error.to_string().starts_with(&package.location.display().to_string()), "{error}");
+    assert!(
+        error.to_string().contains("plugin.wasm has sha256"),
+        "{error}"
+    );
+    assert!(
+        error
+            .to_string()
+            .starts_with(&package.location.display().to_string()),
+        "{error}"
+    );
 }
 
 #[tokio::test]
 async fn a_manifest_for_an_unsupported_wit_version_names_both_versions() {
     let fixture = fixture().await;
     let package = PluginPackage::read_dir(Path::new(plugin_artifacts::STATIC_SOURCE_DIR)).unwrap();
-    let manifest = package.manifest.replace("wit = \"0.1.0\"", "wit = \"0.7.0\"");
-    let error = fixture.runtime.load(&manifest, package.wasm, &package.location).await.unwrap_err();
+    let manifest = package
+        .manifest
+        .replace("wit = \"0.1.0\"", "wit = \"0.7.0\"");
+    let error = fixture
+        .runtime
+        .load(&manifest, package.wasm, &package.location)
+        .await
+        .unwrap_err();
     assert!(
-        error.to_string().ends_with("the plugin is built for WIT unique:connector@0.7.0, but this host supports 0.1.0"),
+        error.to_string().ends_with(
+            "the plugin is built for WIT unique:connector@0.7.0, but this host supports 0.1.0"
+        ),
         "{error}"
     );
 }

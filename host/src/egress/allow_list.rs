@@ -26,9 +26,10 @@ impl AllowedOrigin {
     /// The origin of `url` (its path and query are ignored).
     pub fn new(url: &Url, credentials: CredentialScope) -> Result<Self, NotAnOrigin> {
         match url.origin() {
-            origin @ Origin::Tuple(..) if matches!(url.scheme(), "http" | "https") => {
-                Ok(Self { origin, credentials })
-            }
+            origin @ Origin::Tuple(..) if matches!(url.scheme(), "http" | "https") => Ok(Self {
+                origin,
+                credentials,
+            }),
             _ => Err(NotAnOrigin(url.to_string())),
         }
     }
@@ -98,17 +99,31 @@ mod tests {
 
     fn list() -> AllowList {
         AllowList::new([
-            AllowedOrigin::new(&url("https://api.example.com/ex/confluence/1"), CredentialScope::Attach).unwrap(),
-            AllowedOrigin::new(&url("https://media.example.com"), CredentialScope::Withhold).unwrap(),
+            AllowedOrigin::new(
+                &url("https://api.example.com/ex/confluence/1"),
+                CredentialScope::Attach,
+            )
+            .unwrap(),
+            AllowedOrigin::new(&url("https://media.example.com"), CredentialScope::Withhold)
+                .unwrap(),
         ])
     }
 
     #[test]
     fn origin_matches_on_scheme_host_and_port_only() {
         let list = list();
-        assert_eq!(list.check(&url("https://api.example.com/any/path?q=1")), Some(CredentialScope::Attach));
-        assert_eq!(list.check(&url("https://api.example.com:443/x")), Some(CredentialScope::Attach));
-        assert_eq!(list.check(&url("https://media.example.com/file")), Some(CredentialScope::Withhold));
+        assert_eq!(
+            list.check(&url("https://api.example.com/any/path?q=1")),
+            Some(CredentialScope::Attach)
+        );
+        assert_eq!(
+            list.check(&url("https://api.example.com:443/x")),
+            Some(CredentialScope::Attach)
+        );
+        assert_eq!(
+            list.check(&url("https://media.example.com/file")),
+            Some(CredentialScope::Withhold)
+        );
     }
 
     #[test]
@@ -126,7 +141,10 @@ mod tests {
             AllowedOrigin::new(&url("http://127.0.0.1:9000/a"), CredentialScope::Withhold).unwrap(),
             AllowedOrigin::new(&url("http://127.0.0.1:9000/b"), CredentialScope::Attach).unwrap(),
         ]);
-        assert_eq!(list.check(&url("http://127.0.0.1:9000/")), Some(CredentialScope::Attach));
+        assert_eq!(
+            list.check(&url("http://127.0.0.1:9000/")),
+            Some(CredentialScope::Attach)
+        );
         assert_eq!(list.to_string(), "[http://127.0.0.1:9000]");
     }
 

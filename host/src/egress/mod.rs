@@ -139,7 +139,10 @@ struct AttemptError {
 
 impl AttemptError {
     fn permanent(error: EgressError) -> Self {
-        Self { error, transience: Transience::Permanent }
+        Self {
+            error,
+            transience: Transience::Permanent,
+        }
     }
 }
 
@@ -188,13 +191,19 @@ impl SourceEgress {
     /// Sends `request` and buffers its body (at most the cap). A non-2xx status is a response,
     /// not an error; transient failures of idempotent requests are retried first.
     pub async fn send(&self, request: EgressRequest) -> Result<EgressResponse, EgressError> {
-        let cap = request.max_body_bytes.map_or(self.body_cap, |own| own.min(self.body_cap));
+        let cap = request
+            .max_body_bytes
+            .map_or(self.body_cap, |own| own.min(self.body_cap));
         let prepared = self.prepare(request)?;
         self.with_retries(&prepared, |response| async move {
             let status = response.status().as_u16();
             let headers = lower_case_headers(response.headers());
             let body = read_capped(response, cap).await?;
-            Ok(EgressResponse { status, headers, body })
+            Ok(EgressResponse {
+                status,
+                headers,
+                body,
+            })
         })
         .await
     }
@@ -203,22 +212,33 @@ impl SourceEgress {
     /// arrive, then hands over the response. `Accept-Encoding: identity` keeps byte counts
     /// equal to the file's.
     pub async fn open(&self, mut request: EgressRequest) -> Result<reqwest::Response, EgressError> {
-        request.headers.retain(|(name, _)| !name.eq_ignore_ascii_case("accept-encoding"));
-        request.headers.push(("accept-encoding".into(), "identity".into()));
+        request
+            .headers
+            .retain(|(name, _)| !name.eq_ignore_ascii_case("accept-encoding"));
+        request
+            .headers
+            .push(("accept-encoding".into(), "identity".into()));
         let prepared = self.prepare(request)?;
-        self.with_retries(&prepared, |response| async move { Ok(response) }).await
+        self.with_retries(&prepared, |response| async move { Ok(response) })
+            .await
     }
 
     fn prepare(&self, request: EgressRequest) -> Result<Prepared, EgressError> {
         let url = Url::parse(&request.url)
             .map_err(|err| EgressError::InvalidRequest(format!("URL `{}`: {err}", request.url)))?;
         if !matches!(url.scheme(), "http" | "https") {
-            return Err(EgressError::InvalidRequest(format!("URL `{}` is not http(s)", request.url)));
+            return Err(EgressError::InvalidRequest(format!(
+                "URL `{}` is not http(s)",
+                request.url
+            )));
         }
         self.ensure_allowed(&url)?;
         let mut headers = HeaderMap::new();
         for (name, value) in &request.headers {
-            if FORBIDDEN_HEADERS.iter().any(|forbidden| name.eq_ignore_ascii_case(forbidden)) {
+            if FORBIDDEN_HEADERS
+                .iter()
+                .any(|forbidden| name.eq_ignore_ascii_case(forbidden))
+            {
                 continue;
             }
             let header_name = HeaderName::from_bytes(name.as_bytes())
@@ -239,28 +259,42 @@ impl SourceEgress {
     }
 
     fn ensure_allowed(&self, url: &Url) -> Result<CredentialScope, EgressError> {
-        self.allow_list.check(url).ok_or_else(|| EgressError::Denied {
-            origin: url.origin().ascii_serialization(),
-            allowed: self.allow_list.to_string(),
-        })
+        self.allow_list
+            .check(url)
+            .ok_or_else(|| EgressError::Denied {
+                origin: url.origin().ascii_serialization(),
+                allowed: self.allow_list.to_string(),
+            })
     }
 
     /// Runs attempts (each takes a rate-limit token) until one is final; a 429 with a valid
     /// `Retry-After` pauses the tenant's whole limiter.
-    async fn with_retries<T, F, Fut>(&self, prepared: &Prepared, finish: F) -> Result<T, EgressError>
+    async fn with_retries<T, F, Fut>(
+        &self,
+        prepared: &Prepared,
+        finish: F,
+    ) -> Result<T, EgressError>
     where
         F: Fn(reqwest::Response) -> Fut,
         Fut: Future<Output = Result<T, AttemptError>>,
         T: HasStatus,
     {
-        let policy = if is_idempotent(&prepared.method) { self.retry } else { RetryPolicy::NONE };
+        let policy = if is_idempotent(&prepared.method) {
+            self.retry
+        } else {
+            RetryPolicy::NONE
+        };
         let outcome = retry::run(
             &policy,
             |_attempt| async {
                 self.limiter.acquire().await;
                 let started = Instant::now();
                 let response = self.follow_redirects(prepared).await;
-                self.report(prepared, response.as_ref().ok().map(|r| r.status().as_u16()), started);
+                self.report(
+                    prepared,
+                    response.as_ref().ok().map(|r| r.status().as_u16()),
+                    started,
+                );
                 finish(response?).await
             },
             |outcome| match outcome {
@@ -286,7 +320,10 @@ impl SourceEgress {
 
     /// Sends one attempt, following redirects: every hop must be allowed; credentials go only to
     /// credentialed origins and stop for good once the chain leaves the first origin.
-    async fn follow_redirects(&self, prepared: &Prepared) -> Result<reqwest::Response, AttemptError> {
+    async fn follow_redirects(
+        &self,
+        prepared: &Prepared,
+    ) -> Result<reqwest::Response, AttemptError> {
         let first_origin = prepared.url.origin();
         let mut url = prepared.url.clone();
         let mut method = prepared.method.clone();
@@ -305,13 +342,16 @@ impl SourceEgress {
                     headers.insert(AUTHORIZATION, value);
                 }
             }
-            let mut builder = self.client.request(method.clone(), url.clone()).headers(headers);
+            let mut builder = self
+                .client
+                .request(method.clone(), url.clone())
+                .headers(headers);
             if let Some(bytes) = &body {
                 builder = builder.body(bytes.clone());
             }
-            let request = builder
-                .build()
-                .map_err(|err| AttemptError::permanent(EgressError::InvalidRequest(err.to_string())))?;
+            let request = builder.build().map_err(|err| {
+                AttemptError::permanent(EgressError::InvalidRequest(err.to_string()))
+            })?;
             let response = http_client::send(&self.client, request)
                 .await
                 .map_err(|err| attempt_error(err, &url))?;
@@ -319,11 +359,17 @@ impl SourceEgress {
             if !status.is_redirection() {
                 return Ok(response);
             }
-            let Some(location) = response.headers().get(LOCATION).and_then(|v| v.to_str().ok()) else {
+            let Some(location) = response
+                .headers()
+                .get(LOCATION)
+                .and_then(|v| v.to_str().ok())
+            else {
                 return Ok(response);
             };
             url = url.join(location).map_err(|err| {
-                AttemptError::permanent(EgressError::InvalidRequest(format!("redirect to `{location}`: {err}")))
+                AttemptError::permanent(EgressError::InvalidRequest(format!(
+                    "redirect to `{location}`: {err}"
+                )))
             })?;
             if matches!(status.as_u16(), 301..=303) {
                 method = Method::GET;
@@ -381,16 +427,21 @@ impl HasStatus for reqwest::Response {
 }
 
 fn is_idempotent(method: &Method) -> bool {
-    matches!(*method, Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS)
+    matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS
+    )
 }
 
 fn attempt_error(error: SendError, url: &Url) -> AttemptError {
     let transience = error.transience();
     let error = match &error {
-        SendError::HeadersTimeout { .. } => EgressError::Timeout { url: without_query(url) },
-        SendError::Transport { source, .. } if source.is_timeout() => {
-            EgressError::Timeout { url: without_query(url) }
-        }
+        SendError::HeadersTimeout { .. } => EgressError::Timeout {
+            url: without_query(url),
+        },
+        SendError::Transport { source, .. } if source.is_timeout() => EgressError::Timeout {
+            url: without_query(url),
+        },
         SendError::Transport { source, .. } => {
             EgressError::Transport(format!("{}: {}", without_query(url), error_chain(source)))
         }
@@ -408,7 +459,11 @@ async fn read_capped(response: reqwest::Response, cap: u64) -> Result<Bytes, Att
     while let Some(chunk) = chunks.next().await {
         let chunk = chunk.map_err(|err| AttemptError {
             transience: retry::classify(&err),
-            error: EgressError::Transport(format!("{}: reading body: {}", without_query(&url), error_chain(&err))),
+            error: EgressError::Transport(format!(
+                "{}: reading body: {}",
+                without_query(&url),
+                error_chain(&err)
+            )),
         })?;
         if body.len() as u64 + chunk.len() as u64 > cap {
             return Err(AttemptError::permanent(EgressError::TooLarge(cap)));
@@ -421,7 +476,9 @@ async fn read_capped(response: reqwest::Response, cap: u64) -> Result<Bytes, Att
 fn lower_case_headers(headers: &HeaderMap) -> Vec<(String, String)> {
     headers
         .iter()
-        .filter_map(|(name, value)| Some((name.as_str().to_string(), value.to_str().ok()?.to_string())))
+        .filter_map(|(name, value)| {
+            Some((name.as_str().to_string(), value.to_str().ok()?.to_string()))
+        })
         .collect()
 }
 

@@ -40,7 +40,10 @@ impl CompiledCache {
         std::fs::create_dir_all(&dir)?;
         let mut hasher = Sha256Hasher::default();
         engine.precompile_compatibility_hash().hash(&mut hasher);
-        Ok(Self { dir, engine_key: hex::encode(&hasher.0.finalize()[..12]) })
+        Ok(Self {
+            dir,
+            engine_key: hex::encode(&hasher.0.finalize()[..12]),
+        })
     }
 
     /// The component for `wasm` (whose sha256 is `wasm_sha256`), from the cache or compiled.
@@ -50,7 +53,9 @@ impl CompiledCache {
         wasm: &[u8],
         wasm_sha256: &str,
     ) -> wasmtime::Result<(Component, CacheOutcome)> {
-        let entry = self.dir.join(format!("{wasm_sha256}-{}.cwasm", self.engine_key));
+        let entry = self
+            .dir
+            .join(format!("{wasm_sha256}-{}.cwasm", self.engine_key));
         if let Some(component) = self.read_entry(engine, &entry) {
             return Ok((component, CacheOutcome::Hit));
         }

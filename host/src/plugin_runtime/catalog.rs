@@ -21,23 +21,37 @@ pub struct PluginPackage {
 impl PluginPackage {
     /// A plugin compiled into the binary.
     pub fn embedded(name: &str, manifest: &str, wasm: &[u8]) -> Self {
-        Self { manifest: manifest.into(), wasm: Arc::from(wasm), location: PathBuf::from(format!("embedded:{name}")) }
+        Self {
+            manifest: manifest.into(),
+            wasm: Arc::from(wasm),
+            location: PathBuf::from(format!("embedded:{name}")),
+        }
     }
 
     /// Reads the package in `dir`.
     pub fn read_dir(dir: &Path) -> Result<Self, LoadError> {
-        let read_error = |reason: String| LoadError::Read { location: dir.to_owned(), reason };
+        let read_error = |reason: String| LoadError::Read {
+            location: dir.to_owned(),
+            reason,
+        };
         let manifest_path = dir.join("plugin.toml");
         let manifest = std::fs::read_to_string(&manifest_path)
             .map_err(|err| read_error(format!("{}: {err}", manifest_path.display())))?;
-        let wasm = std::fs::read(dir.join("plugin.wasm")).map_err(|err| read_error(err.to_string()))?;
-        Ok(Self { manifest, wasm: Arc::from(wasm), location: dir.to_owned() })
+        let wasm =
+            std::fs::read(dir.join("plugin.wasm")).map_err(|err| read_error(err.to_string()))?;
+        Ok(Self {
+            manifest,
+            wasm: Arc::from(wasm),
+            location: dir.to_owned(),
+        })
     }
 
     /// Every package directory directly under `dir` (those holding a `plugin.toml`), sorted.
     pub fn discover(dir: &Path) -> Result<Vec<PathBuf>, LoadError> {
-        let entries = std::fs::read_dir(dir)
-            .map_err(|err| LoadError::Read { location: dir.to_owned(), reason: err.to_string() })?;
+        let entries = std::fs::read_dir(dir).map_err(|err| LoadError::Read {
+            location: dir.to_owned(),
+            reason: err.to_string(),
+        })?;
         let mut dirs: Vec<PathBuf> = entries
             .filter_map(Result::ok)
             .map(|entry| entry.path())
@@ -57,11 +71,17 @@ pub struct PluginCatalog {
 impl PluginCatalog {
     /// Loads `packages` in order; a later package with the same id overrides an earlier one.
     /// A package that fails to load is reported and skipped; the others still load.
-    pub async fn load(runtime: &PluginRuntime, packages: Vec<PluginPackage>) -> (Self, Vec<LoadError>) {
+    pub async fn load(
+        runtime: &PluginRuntime,
+        packages: Vec<PluginPackage>,
+    ) -> (Self, Vec<LoadError>) {
         let mut catalog = Self::default();
         let mut errors = Vec::new();
         for package in packages {
-            match runtime.load(&package.manifest, package.wasm, &package.location).await {
+            match runtime
+                .load(&package.manifest, package.wasm, &package.location)
+                .await
+            {
                 Ok(plugin) => {
                     let plugin = Arc::new(plugin);
                     tracing::info!(
@@ -72,7 +92,9 @@ impl PluginCatalog {
                         cache = ?plugin.cache,
                         "plugin loaded"
                     );
-                    if let Some(replaced) = catalog.plugins.insert(plugin.manifest.id.clone(), plugin) {
+                    if let Some(replaced) =
+                        catalog.plugins.insert(plugin.manifest.id.clone(), plugin)
+                    {
                         tracing::info!(plugin = %replaced.manifest.id, replaced = %replaced.location.display(), "plugin overridden");
                     }
                 }
@@ -92,7 +114,9 @@ impl PluginCatalog {
 
     /// All plugins by id.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Arc<LoadedPlugin>)> {
-        self.plugins.iter().map(|(id, plugin)| (id.as_str(), plugin))
+        self.plugins
+            .iter()
+            .map(|(id, plugin)| (id.as_str(), plugin))
     }
 
     /// Whether no plugin loaded.

@@ -16,22 +16,38 @@ pub enum LoadError {
     #[error("{location}: cannot read plugin.wasm: {reason}")]
     Read { location: PathBuf, reason: String },
     #[error("{location}: plugin.wasm has sha256 {actual}, but plugin.toml declares {declared}")]
-    HashMismatch { location: PathBuf, declared: String, actual: String },
+    HashMismatch {
+        location: PathBuf,
+        declared: String,
+        actual: String,
+    },
     #[error("{location}: not a valid component: {reason}")]
     Compile { location: PathBuf, reason: String },
     #[error(
         "{location}: the component exports unique:connector/source@{found}, but this host supports {supported}"
     )]
-    UnsupportedWit { location: PathBuf, found: String, supported: String },
+    UnsupportedWit {
+        location: PathBuf,
+        found: String,
+        supported: String,
+    },
     #[error("{location}: the component does not export a unique:connector/source interface")]
     NotASourcePlugin { location: PathBuf },
-    #[error("{location}: plugin.toml declares WIT {declared}, but the component exports {exported}")]
-    WitMismatch { location: PathBuf, declared: String, exported: String },
+    #[error(
+        "{location}: plugin.toml declares WIT {declared}, but the component exports {exported}"
+    )]
+    WitMismatch {
+        location: PathBuf,
+        declared: String,
+        exported: String,
+    },
     #[error("{location}: cannot be linked: {reason}")]
     Link { location: PathBuf, reason: String },
     #[error("{location}: `describe` failed: {reason}")]
     Describe { location: PathBuf, reason: String },
-    #[error("{location}: describe() says id `{described}` version {described_version}, but plugin.toml says `{declared}` version {declared_version}")]
+    #[error(
+        "{location}: describe() says id `{described}` version {described_version}, but plugin.toml says `{declared}` version {declared_version}"
+    )]
     IdentityMismatch {
         location: PathBuf,
         described: String,
@@ -85,7 +101,9 @@ pub fn describe_source_error(error: &SourceError) -> String {
     match error {
         SourceError::InvalidConfig(why) => format!("invalid config: {why}"),
         SourceError::Http(http) => format!("request failed: {}", describe_http_error(http)),
-        SourceError::UnexpectedStatus((status, what)) => format!("unexpected status {status}: {what}"),
+        SourceError::UnexpectedStatus((status, what)) => {
+            format!("unexpected status {status}: {what}")
+        }
         SourceError::MalformedResponse(why) => format!("malformed response: {why}"),
         SourceError::Other(why) => why.clone(),
     }

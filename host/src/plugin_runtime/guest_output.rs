@@ -32,15 +32,26 @@ pub(crate) struct DrainedOutput {
 
 impl GuestOutput {
     pub(crate) fn new(cap: usize) -> Self {
-        Self { inner: Arc::new(Mutex::new(Captured { cap, ..Captured::default() })) }
+        Self {
+            inner: Arc::new(Mutex::new(Captured {
+                cap,
+                ..Captured::default()
+            })),
+        }
     }
 
     /// Takes everything captured so far.
     pub(crate) fn drain(&self) -> DrainedOutput {
-        let mut captured = self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut captured = self
+            .inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let text = String::from_utf8_lossy(&captured.kept).into_owned();
         captured.kept.clear();
-        DrainedOutput { text, dropped_bytes: std::mem::take(&mut captured.dropped) }
+        DrainedOutput {
+            text,
+            dropped_bytes: std::mem::take(&mut captured.dropped),
+        }
     }
 }
 
@@ -57,8 +68,15 @@ impl StdoutStream for GuestOutput {
 }
 
 impl AsyncWrite for GuestOutput {
-    fn poll_write(self: Pin<&mut Self>, _cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        let mut captured = self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    fn poll_write(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let mut captured = self
+            .inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let room = captured.cap.saturating_sub(captured.kept.len());
         let kept = room.min(buf.len());
         captured.kept.extend_from_slice(&buf[..kept]);

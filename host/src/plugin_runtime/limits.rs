@@ -39,7 +39,10 @@ pub(crate) struct MemoryCap {
 
 impl MemoryCap {
     pub(crate) fn new(cap_bytes: u64) -> Self {
-        Self { cap_bytes, hit: false }
+        Self {
+            cap_bytes,
+            hit: false,
+        }
     }
 
     /// Whether growth was refused since the store was created.

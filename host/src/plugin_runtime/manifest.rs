@@ -62,11 +62,19 @@ pub enum ManifestError {
     #[error("{file}: {reason}")]
     Syntax { file: PathBuf, reason: String },
     #[error("{file}: `{key}`: {rule}")]
-    Invalid { file: PathBuf, key: &'static str, rule: String },
+    Invalid {
+        file: PathBuf,
+        key: &'static str,
+        rule: String,
+    },
     #[error(
         "{file}: the plugin is built for WIT unique:connector@{found}, but this host supports {supported}"
     )]
-    UnsupportedWit { file: PathBuf, found: String, supported: String },
+    UnsupportedWit {
+        file: PathBuf,
+        found: String,
+        supported: String,
+    },
 }
 
 /// Why an origin template did not resolve for a tenant.
@@ -81,8 +89,10 @@ pub struct OriginError {
 impl PluginManifest {
     /// Reads and checks `file`.
     pub fn from_file(file: &Path) -> Result<Self, ManifestError> {
-        let text = std::fs::read_to_string(file)
-            .map_err(|err| ManifestError::Read { file: file.to_owned(), reason: err.to_string() })?;
+        let text = std::fs::read_to_string(file).map_err(|err| ManifestError::Read {
+            file: file.to_owned(),
+            reason: err.to_string(),
+        })?;
         Self::parse(&text, file)
     }
 
@@ -92,9 +102,16 @@ impl PluginManifest {
             file: file.to_owned(),
             reason: err.to_string().trim_end().replace('\n', " "),
         })?;
-        let invalid = |key, rule: String| ManifestError::Invalid { file: file.to_owned(), key, rule };
+        let invalid = |key, rule: String| ManifestError::Invalid {
+            file: file.to_owned(),
+            key,
+            rule,
+        };
         if !is_plugin_id(&raw.id) {
-            return Err(invalid("id", format!("must match ^[a-z0-9]+(-[a-z0-9]+)*$ (got `{}`)", raw.id)));
+            return Err(invalid(
+                "id",
+                format!("must match ^[a-z0-9]+(-[a-z0-9]+)*$ (got `{}`)", raw.id),
+            ));
         }
         if raw.version.trim().is_empty() {
             return Err(invalid("version", "must not be empty".into()));
@@ -106,12 +123,24 @@ impl PluginManifest {
                 supported: supported_versions(),
             });
         }
-        let sha256 = raw.sha256.ok_or_else(|| invalid("sha256", "is required (hex sha256 of plugin.wasm)".into()))?;
+        let sha256 = raw
+            .sha256
+            .ok_or_else(|| invalid("sha256", "is required (hex sha256 of plugin.wasm)".into()))?;
         if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(invalid("sha256", "must be 64 hex digits".into()));
         }
-        if let Some(unknown) = raw.auth.iter().find(|mode| !AUTH_MODES.contains(&mode.as_str())) {
-            return Err(invalid("auth", format!("unknown mode `{unknown}` (known: {})", AUTH_MODES.join(", "))));
+        if let Some(unknown) = raw
+            .auth
+            .iter()
+            .find(|mode| !AUTH_MODES.contains(&mode.as_str()))
+        {
+            return Err(invalid(
+                "auth",
+                format!(
+                    "unknown mode `{unknown}` (known: {})",
+                    AUTH_MODES.join(", ")
+                ),
+            ));
         }
         if raw.origins.is_empty() {
             return Err(invalid("origins", "must list at least one origin".into()));
@@ -142,7 +171,11 @@ impl PluginManifest {
                 let resolved = resolve_template(&template.url, context).map_err(error)?;
                 let url = Url::parse(&resolved)
                     .map_err(|err| error(format!("`{resolved}` is not a URL: {err}")))?;
-                let scope = if template.credentials { CredentialScope::Attach } else { CredentialScope::Withhold };
+                let scope = if template.credentials {
+                    CredentialScope::Attach
+                } else {
+                    CredentialScope::Withhold
+                };
                 AllowedOrigin::new(&url, scope).map_err(|err| error(err.to_string()))
             })
             .collect::<Result<Vec<_>, _>>()?;
@@ -162,7 +195,12 @@ pub fn supported_versions() -> String {
 
 fn is_plugin_id(id: &str) -> bool {
     !id.is_empty()
-        && id.split('-').all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
+        && id.split('-').all(|part| {
+            !part.is_empty()
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        })
 }
 
 /// Replaces every `{dotted.path}` in `template` with the string at that path of `context`.
@@ -177,7 +215,9 @@ fn resolve_template(template: &str, context: &Json) -> Result<String, String> {
             .split('.')
             .try_fold(context, |node, key| node.get(key))
             .ok_or_else(|| format!("`{path}` is not set in the tenant config"))?;
-        let text = value.as_str().ok_or_else(|| format!("`{path}` is not a string"))?;
+        let text = value
+            .as_str()
+            .ok_or_else(|| format!("`{path}` is not a string"))?;
         resolved.push_str(text);
         rest = &rest[end + 1..];
     }
@@ -214,7 +254,9 @@ mod tests {
     #[test]
     fn a_missing_template_value_names_the_path() {
         let manifest = PluginManifest::parse(&manifest(ORIGINS), Path::new("plugin.toml")).unwrap();
-        let err = manifest.allow_list(&json!({"confluence": {"apiBaseUrl": "https://a.example"}})).unwrap_err();
+        let err = manifest
+            .allow_list(&json!({"confluence": {"apiBaseUrl": "https://a.example"}}))
+            .unwrap_err();
         assert_eq!(
             err.to_string(),
             "plugin confluence-cloud: origin `{confluence.mediaBaseUrl}`: `confluence.mediaBaseUrl` is not set in the tenant config"
@@ -234,10 +276,22 @@ mod tests {
     #[test]
     fn malformed_manifests_name_the_file_and_the_key() {
         let cases = [
-            (manifest(ORIGINS).replace("confluence-cloud", "Confluence_Cloud"), "p.toml: `id`: must match ^[a-z0-9]+(-[a-z0-9]+)*$ (got `Confluence_Cloud`)"),
-            (manifest(ORIGINS).replace(SHA, "abc"), "p.toml: `sha256`: must be 64 hex digits"),
-            (manifest(""), "p.toml: `origins`: must list at least one origin"),
-            (manifest(ORIGINS).replace("oauth_2lo", "kerberos"), "p.toml: `auth`: unknown mode `kerberos` (known: oauth_2lo, pat, basic, none)"),
+            (
+                manifest(ORIGINS).replace("confluence-cloud", "Confluence_Cloud"),
+                "p.toml: `id`: must match ^[a-z0-9]+(-[a-z0-9]+)*$ (got `Confluence_Cloud`)",
+            ),
+            (
+                manifest(ORIGINS).replace(SHA, "abc"),
+                "p.toml: `sha256`: must be 64 hex digits",
+            ),
+            (
+                manifest(""),
+                "p.toml: `origins`: must list at least one origin",
+            ),
+            (
+                manifest(ORIGINS).replace("oauth_2lo", "kerberos"),
+                "p.toml: `auth`: unknown mode `kerberos` (known: oauth_2lo, pat, basic, none)",
+            ),
         ];
         for (text, expected) in cases {
             let err = PluginManifest::parse(&text, Path::new("p.toml")).unwrap_err();

@@ -20,7 +20,9 @@ mod task;
 pub use bindings::latest::source;
 pub use cache::CacheOutcome;
 pub use catalog::{PluginCatalog, PluginPackage};
-pub use error::{FailureReason, LoadError, PluginError, describe_http_error, describe_source_error};
+pub use error::{
+    FailureReason, LoadError, PluginError, describe_http_error, describe_source_error,
+};
 pub use limits::SandboxLimits;
 pub use manifest::PluginManifest;
 pub use runtime::{EPOCH_TICK, LoadedPlugin, PluginRuntime, RuntimeError, RuntimeSettings};

@@ -88,20 +88,32 @@ impl PluginRuntime {
         let engine = Engine::new(&config).map_err(|err| RuntimeError::Engine(err.to_string()))?;
 
         let mut linker = Linker::<RunState>::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(|err| RuntimeError::Link(err.to_string()))?;
-        latest::SourcePlugin::add_to_linker::<RunState, HasSelf<RunState>>(&mut linker, |state| state)
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)
             .map_err(|err| RuntimeError::Link(err.to_string()))?;
+        latest::SourcePlugin::add_to_linker::<RunState, HasSelf<RunState>>(&mut linker, |state| {
+            state
+        })
+        .map_err(|err| RuntimeError::Link(err.to_string()))?;
 
         let cache = settings
             .cache_dir
             .map(|dir| {
-                CompiledCache::new(&dir, &engine)
-                    .map_err(|err| RuntimeError::Cache { dir: dir.clone(), reason: err.to_string() })
+                CompiledCache::new(&dir, &engine).map_err(|err| RuntimeError::Cache {
+                    dir: dir.clone(),
+                    reason: err.to_string(),
+                })
             })
             .transpose()?;
-        let ticker = EpochTicker::start(engine.clone())
-            .map_err(|err| RuntimeError::Engine(format!("cannot start the epoch ticker thread: {err}")))?;
-        Ok(Arc::new(Self { engine, linker, limits: settings.limits, cache, _ticker: ticker }))
+        let ticker = EpochTicker::start(engine.clone()).map_err(|err| {
+            RuntimeError::Engine(format!("cannot start the epoch ticker thread: {err}"))
+        })?;
+        Ok(Arc::new(Self {
+            engine,
+            linker,
+            limits: settings.limits,
+            cache,
+            _ticker: ticker,
+        }))
     }
 
     /// The sandbox limits every task runs under.
@@ -132,8 +144,11 @@ impl PluginRuntime {
             });
         }
         let (component, cache) = self.compile(wasm, &actual, location).await?;
-        let exported = exported_wit_version(&self.engine, &component)
-            .ok_or_else(|| LoadError::NotASourcePlugin { location: location.to_owned() })?;
+        let exported = exported_wit_version(&self.engine, &component).ok_or_else(|| {
+            LoadError::NotASourcePlugin {
+                location: location.to_owned(),
+            }
+        })?;
         if !bindings::SUPPORTED_VERSIONS.contains(&exported.as_str()) {
             return Err(LoadError::UnsupportedWit {
                 location: location.to_owned(),
@@ -148,18 +163,27 @@ impl PluginRuntime {
                 exported,
             });
         }
-        let link_error = |err: wasmtime::Error| LoadError::Link { location: location.to_owned(), reason: format!("{err:#}") };
-        let instance_pre = self.linker.instantiate_pre(&component).map_err(link_error)?;
+        let link_error = |err: wasmtime::Error| LoadError::Link {
+            location: location.to_owned(),
+            reason: format!("{err:#}"),
+        };
+        let instance_pre = self
+            .linker
+            .instantiate_pre(&component)
+            .map_err(link_error)?;
         let pre = latest::SourcePluginPre::new(instance_pre).map_err(link_error)?;
 
         let label = format!("{} {}", manifest.id, manifest.version);
         let mut task = PluginTask::instantiate(self, &pre, label, TaskContext::offline("-"))
             .await
-            .map_err(|err| LoadError::Describe { location: location.to_owned(), reason: err.to_string() })?;
-        let info = task
-            .describe()
-            .await
-            .map_err(|err| LoadError::Describe { location: location.to_owned(), reason: err.to_string() })?;
+            .map_err(|err| LoadError::Describe {
+                location: location.to_owned(),
+                reason: err.to_string(),
+            })?;
+        let info = task.describe().await.map_err(|err| LoadError::Describe {
+            location: location.to_owned(),
+            reason: err.to_string(),
+        })?;
         if info.id != manifest.id || info.version != manifest.version {
             return Err(LoadError::IdentityMismatch {
                 location: location.to_owned(),
@@ -169,7 +193,13 @@ impl PluginRuntime {
                 declared_version: manifest.version,
             });
         }
-        Ok(LoadedPlugin { manifest, info, location: location.to_owned(), cache, pre })
+        Ok(LoadedPlugin {
+            manifest,
+            info,
+            location: location.to_owned(),
+            cache,
+            pre,
+        })
     }
 
     /// Starts a task of `plugin` for a tenant: a fresh store and instance.
@@ -193,13 +223,20 @@ impl PluginRuntime {
         let sha256 = sha256.to_owned();
         let compiled = tokio::task::spawn_blocking(move || match &cache {
             Some(cache) => cache.load(&engine, &wasm, &sha256),
-            None => Component::new(&engine, &*wasm).map(|component| (component, CacheOutcome::CompiledUncached)),
+            None => Component::new(&engine, &*wasm)
+                .map(|component| (component, CacheOutcome::CompiledUncached)),
         })
         .await;
         match compiled {
             Ok(Ok(done)) => Ok(done),
-            Ok(Err(err)) => Err(LoadError::Compile { location: location.to_owned(), reason: format!("{err:#}") }),
-            Err(join) => Err(LoadError::Compile { location: location.to_owned(), reason: join.to_string() }),
+            Ok(Err(err)) => Err(LoadError::Compile {
+                location: location.to_owned(),
+                reason: format!("{err:#}"),
+            }),
+            Err(join) => Err(LoadError::Compile {
+                location: location.to_owned(),
+                reason: join.to_string(),
+            }),
         }
     }
 }
@@ -222,12 +259,14 @@ impl EpochTicker {
     fn start(engine: Engine) -> std::io::Result<Self> {
         let stop = Arc::new(AtomicBool::new(false));
         let stopped = stop.clone();
-        std::thread::Builder::new().name("wasm-epoch".into()).spawn(move || {
-            while !stopped.load(Ordering::Relaxed) {
-                std::thread::sleep(EPOCH_TICK);
-                engine.increment_epoch();
-            }
-        })?;
+        std::thread::Builder::new()
+            .name("wasm-epoch".into())
+            .spawn(move || {
+                while !stopped.load(Ordering::Relaxed) {
+                    std::thread::sleep(EPOCH_TICK);
+                    engine.increment_epoch();
+                }
+            })?;
         Ok(Self { stop })
     }
 }

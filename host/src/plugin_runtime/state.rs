@@ -35,7 +35,11 @@ pub struct TaskContext {
 impl TaskContext {
     /// A context without network access, for calls that need none.
     pub fn offline(tenant: impl Into<String>) -> Self {
-        Self { tenant: tenant.into(), egress: None, mask: Arc::new(str::to_owned) }
+        Self {
+            tenant: tenant.into(),
+            egress: None,
+            mask: Arc::new(str::to_owned),
+        }
     }
 }
 
@@ -59,7 +63,10 @@ impl RunState {
         let output = GuestOutput::new(limits.output_bytes);
         // Nothing is inherited: no environment, no arguments, no preopened directories, no
         // network. Random and clocks stay, because Rust's std needs them.
-        let wasi = WasiCtxBuilder::new().stdout(output.clone()).stderr(output.clone()).build();
+        let wasi = WasiCtxBuilder::new()
+            .stdout(output.clone())
+            .stderr(output.clone())
+            .build();
         Self {
             wasi,
             table: ResourceTable::new(),
@@ -84,7 +91,10 @@ impl RunState {
 
 impl WasiView for RunState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
     }
 }
 
@@ -119,8 +129,15 @@ async fn send_one(
             request.url
         )));
     };
-    let response = egress.send(egress_request(request)).await.map_err(wit_http_error)?;
-    Ok(http::Response { status: response.status, headers: response.headers, body: response.body.to_vec() })
+    let response = egress
+        .send(egress_request(request))
+        .await
+        .map_err(wit_http_error)?;
+    Ok(http::Response {
+        status: response.status,
+        headers: response.headers,
+        body: response.body.to_vec(),
+    })
 }
 
 fn egress_request(request: http::Request) -> EgressRequest {
@@ -168,7 +185,10 @@ impl log::Host for RunState {
         self.log_lines_left -= 1;
         let mut message = message;
         if message.len() > MAX_LOG_MESSAGE {
-            let cut = (0..=MAX_LOG_MESSAGE).rev().find(|&i| message.is_char_boundary(i)).unwrap_or(0);
+            let cut = (0..=MAX_LOG_MESSAGE)
+                .rev()
+                .find(|&i| message.is_char_boundary(i))
+                .unwrap_or(0);
             message.truncate(cut);
             message.push('…');
         }

@@ -42,7 +42,10 @@ impl PluginTask {
     ) -> Result<Self, PluginError> {
         let limits = runtime.limits();
         let tenant = context.tenant.clone();
-        let mut store = Store::new(runtime.engine(), RunState::new(label.clone(), context, limits));
+        let mut store = Store::new(
+            runtime.engine(),
+            RunState::new(label.clone(), context, limits),
+        );
         store.limiter(|state| &mut state.memory);
         store.epoch_deadline_callback(|mut store| {
             let state = store.data_mut();
@@ -55,20 +58,34 @@ impl PluginTask {
         });
         store.data_mut().start_call(cpu_ticks(limits.cpu_per_call));
         store.set_epoch_deadline(1);
-        let bindings = pre.instantiate_async(&mut store).await.map_err(|err| PluginError {
-            plugin: label.clone(),
-            tenant,
-            call: "instantiate",
-            reason: FailureReason::Trap(format!("{err:#}")),
-        })?;
-        Ok(Self { store, bindings, session: None, label, limits, poisoned: None })
+        let bindings = pre
+            .instantiate_async(&mut store)
+            .await
+            .map_err(|err| PluginError {
+                plugin: label.clone(),
+                tenant,
+                call: "instantiate",
+                reason: FailureReason::Trap(format!("{err:#}")),
+            })?;
+        Ok(Self {
+            store,
+            bindings,
+            session: None,
+            label,
+            limits,
+            poisoned: None,
+        })
     }
 
     /// `describe`.
     pub async fn describe(&mut self) -> Result<source::PluginInfo, PluginError> {
         self.begin("describe")?;
         let guest = self.bindings.unique_connector_source();
-        let outcome = tokio::time::timeout(self.limits.wall_per_call, guest.call_describe(&mut self.store)).await;
+        let outcome = tokio::time::timeout(
+            self.limits.wall_per_call,
+            guest.call_describe(&mut self.store),
+        )
+        .await;
         self.finish("describe", outcome.map(|result| result.map(Ok)))
     }
 
@@ -76,7 +93,11 @@ impl PluginTask {
     pub async fn open(&mut self, settings: source::SessionSettings) -> Result<(), PluginError> {
         self.begin("open")?;
         let guest = self.bindings.unique_connector_source().session();
-        let outcome = tokio::time::timeout(self.limits.wall_per_call, guest.call_open(&mut self.store, &settings)).await;
+        let outcome = tokio::time::timeout(
+            self.limits.wall_per_call,
+            guest.call_open(&mut self.store, &settings),
+        )
+        .await;
         self.session = Some(self.finish("open", outcome)?);
         Ok(())
     }
@@ -86,8 +107,11 @@ impl PluginTask {
         let session = self.session("identify")?;
         self.begin("identify")?;
         let guest = self.bindings.unique_connector_source().session();
-        let outcome =
-            tokio::time::timeout(self.limits.wall_per_call, guest.call_identify(&mut self.store, session)).await;
+        let outcome = tokio::time::timeout(
+            self.limits.wall_per_call,
+            guest.call_identify(&mut self.store, session),
+        )
+        .await;
         self.finish("identify", outcome)
     }
 
@@ -96,24 +120,37 @@ impl PluginTask {
         let session = self.session("discover")?;
         self.begin("discover")?;
         let guest = self.bindings.unique_connector_source().session();
-        let outcome =
-            tokio::time::timeout(self.limits.wall_per_call, guest.call_discover(&mut self.store, session)).await;
+        let outcome = tokio::time::timeout(
+            self.limits.wall_per_call,
+            guest.call_discover(&mut self.store, session),
+        )
+        .await;
         self.finish("discover", outcome).map(DiscoveryCursor)
     }
 
     /// `discovery.next-batch`, with the contract checked: a batch has 1..=`max` items.
-    pub async fn next_batch(&mut self, cursor: DiscoveryCursor, max: u32) -> Result<source::Batch, PluginError> {
+    pub async fn next_batch(
+        &mut self,
+        cursor: DiscoveryCursor,
+        max: u32,
+    ) -> Result<source::Batch, PluginError> {
         let max = max.clamp(1, MAX_BATCH);
         self.begin("next-batch")?;
         let guest = self.bindings.unique_connector_source().discovery();
-        let outcome =
-            tokio::time::timeout(self.limits.wall_per_call, guest.call_next_batch(&mut self.store, cursor.0, max)).await;
+        let outcome = tokio::time::timeout(
+            self.limits.wall_per_call,
+            guest.call_next_batch(&mut self.store, cursor.0, max),
+        )
+        .await;
         let batch = self.finish("next-batch", outcome)?;
         if let source::Batch::Items(items) = &batch {
             if items.is_empty() || items.len() > max as usize {
                 return Err(self.contract_violation(
                     "next-batch",
-                    format!("returned {} items; a batch must hold 1 to {max}", items.len()),
+                    format!(
+                        "returned {} items; a batch must hold 1 to {max}",
+                        items.len()
+                    ),
                 ));
             }
         }
@@ -121,10 +158,19 @@ impl PluginTask {
     }
 
     /// `session.fetch-pages`, with the contract checked: one answer per id, in order.
-    pub async fn fetch_pages(&mut self, ids: Vec<String>) -> Result<Vec<source::FetchedPage>, PluginError> {
+    pub async fn fetch_pages(
+        &mut self,
+        ids: Vec<String>,
+    ) -> Result<Vec<source::FetchedPage>, PluginError> {
         let session = self.session("fetch-pages")?;
         if ids.len() > MAX_FETCH_IDS {
-            return Err(self.contract_violation("fetch-pages", format!("the host asked for {} ids (at most {MAX_FETCH_IDS})", ids.len())));
+            return Err(self.contract_violation(
+                "fetch-pages",
+                format!(
+                    "the host asked for {} ids (at most {MAX_FETCH_IDS})",
+                    ids.len()
+                ),
+            ));
         }
         self.begin("fetch-pages")?;
         let guest = self.bindings.unique_connector_source().session();
@@ -138,21 +184,32 @@ impl PluginTask {
         if answered != ids.iter().map(String::as_str).collect::<Vec<_>>() {
             return Err(self.contract_violation(
                 "fetch-pages",
-                format!("answered {} entries that do not match the {} requested ids in order", pages.len(), ids.len()),
+                format!(
+                    "answered {} entries that do not match the {} requested ids in order",
+                    pages.len(),
+                    ids.len()
+                ),
             ));
         }
         Ok(pages)
     }
 
     fn session(&self, call: &'static str) -> Result<ResourceAny, PluginError> {
-        self.session.ok_or_else(|| self.error(call, FailureReason::Contract("`open` was not called".into())))
+        self.session.ok_or_else(|| {
+            self.error(
+                call,
+                FailureReason::Contract("`open` was not called".into()),
+            )
+        })
     }
 
     fn begin(&mut self, call: &'static str) -> Result<(), PluginError> {
         if let Some(earlier) = &self.poisoned {
             return Err(self.error(call, FailureReason::Poisoned(earlier.clone())));
         }
-        self.store.data_mut().start_call(cpu_ticks(self.limits.cpu_per_call));
+        self.store
+            .data_mut()
+            .start_call(cpu_ticks(self.limits.cpu_per_call));
         self.store.set_epoch_deadline(1);
         Ok(())
     }
@@ -161,12 +218,17 @@ impl PluginTask {
     fn finish<T>(
         &mut self,
         call: &'static str,
-        outcome: Result<wasmtime::Result<Result<T, source::SourceError>>, tokio::time::error::Elapsed>,
+        outcome: Result<
+            wasmtime::Result<Result<T, source::SourceError>>,
+            tokio::time::error::Elapsed,
+        >,
     ) -> Result<T, PluginError> {
         let output = self.flush_output(call);
         let reason = match outcome {
             Ok(Ok(Ok(value))) => return Ok(value),
-            Ok(Ok(Err(guest_error))) => return Err(self.error(call, FailureReason::Guest(guest_error))),
+            Ok(Ok(Err(guest_error))) => {
+                return Err(self.error(call, FailureReason::Guest(guest_error)));
+            }
             Err(_elapsed) => FailureReason::Deadline(self.limits.wall_per_call),
             Ok(Err(trap)) => self.explain_trap(&trap, output.as_deref()),
         };
@@ -208,7 +270,12 @@ impl PluginTask {
         if drained.text.is_empty() {
             return None;
         }
-        for line in drained.text.lines().filter(|line| !line.trim().is_empty()).take(100) {
+        for line in drained
+            .text
+            .lines()
+            .filter(|line| !line.trim().is_empty())
+            .take(100)
+        {
             tracing::info!(tenantName = %tenant, plugin = %self.label, call, "plugin output: {line}");
         }
         Some(drained.text)
@@ -236,10 +303,19 @@ fn cpu_ticks(budget: Duration) -> u64 {
 /// The message of a Rust panic in the guest's output: std prints `thread '…' panicked at
 /// FILE:LINE:COL:` and then the message, before aborting.
 fn panic_message(output: &str) -> Option<String> {
-    let mut lines = output.lines().skip_while(|line| !line.contains("panicked at"));
+    let mut lines = output
+        .lines()
+        .skip_while(|line| !line.contains("panicked at"));
     let location = lines.next()?;
-    let message: Vec<&str> = lines.take_while(|line| !line.starts_with("note:")).collect();
-    let at = location.split("panicked at").nth(1).unwrap_or("").trim().trim_end_matches(':');
+    let message: Vec<&str> = lines
+        .take_while(|line| !line.starts_with("note:"))
+        .collect();
+    let at = location
+        .split("panicked at")
+        .nth(1)
+        .unwrap_or("")
+        .trim()
+        .trim_end_matches(':');
     Some(format!("{} (at {at})", message.join(" ").trim()))
 }
 
@@ -250,7 +326,10 @@ mod tests {
     #[test]
     fn the_panic_message_is_taken_from_the_guest_output() {
         let output = "thread '<unnamed>' panicked at src/lib.rs:60:24:\nthe probe panics on purpose\nnote: run with `RUST_BACKTRACE=1` environment variable to display a backtrace\n";
-        assert_eq!(panic_message(output).unwrap(), "the probe panics on purpose (at src/lib.rs:60:24)");
+        assert_eq!(
+            panic_message(output).unwrap(),
+            "the probe panics on purpose (at src/lib.rs:60:24)"
+        );
         assert_eq!(panic_message("just output\n"), None);
     }
 }
