@@ -401,3 +401,61 @@ pub fn count_operation(sim: &Sim, operation: &str) -> usize {
 pub fn nonzero(value: u32) -> NonZeroU32 {
     NonZeroU32::new(value).expect("non-zero")
 }
+
+/// A Unique-level fault: `operation` requests about `key` answer `status`, `times` times.
+pub fn unique_fault(
+    operation: &str,
+    key: &str,
+    times: u32,
+    status: u16,
+) -> connector_sim::FaultRule {
+    connector_sim::FaultRule {
+        service: None,
+        method: None,
+        path: "*".to_owned(),
+        operation: Some(operation.to_owned()),
+        key: Some(key.to_owned()),
+        times: Some(times),
+        action: connector_sim::FaultAction::Status {
+            status,
+            retry_after: None,
+            body: None,
+        },
+    }
+}
+
+/// A path-level fault on `service` answering `status` (with `body`, if any).
+pub fn path_fault(
+    service: &str,
+    path: &str,
+    times: Option<u32>,
+    status: u16,
+    body: Option<&str>,
+) -> connector_sim::FaultRule {
+    connector_sim::FaultRule {
+        service: Some(service.to_owned()),
+        method: None,
+        path: path.to_owned(),
+        operation: None,
+        key: None,
+        times,
+        action: connector_sim::FaultAction::Status {
+            status,
+            retry_after: None,
+            body: body.map(str::to_owned),
+        },
+    }
+}
+
+/// Sorted keys of every stored file.
+pub fn stored_keys(sim: &Sim) -> Vec<String> {
+    let mut keys: Vec<String> = sim
+        .dump_state()
+        .unique
+        .files
+        .iter()
+        .map(|file| file.key.clone())
+        .collect();
+    keys.sort();
+    keys
+}
