@@ -11,5 +11,6 @@ pub mod retry;
 pub mod secret;
 pub mod server;
 pub mod service;
+pub mod sync;
 pub mod telemetry;
 pub mod unique;

@@ -1,0 +1,44 @@
+//! `confluence-connector sync --once`: one cycle per tenant this replica owns (or one named
+//! tenant), all tenants at once, then exit. The exit code says whether every cycle succeeded.
+
+use tokio_util::sync::CancellationToken;
+
+use crate::config::ServiceSettings;
+
+use super::cycles::{CycleOutcome, run_once};
+use super::run::{ServiceError, ServiceOptions, start};
+
+/// Runs one cycle of every owned tenant (or only `only`) and returns each outcome by tenant.
+/// SIGINT stops new items; items in flight finish.
+pub async fn sync_once(
+    settings: &ServiceSettings,
+    options: &ServiceOptions,
+    only: Option<&str>,
+) -> Result<Vec<(String, CycleOutcome)>, ServiceError> {
+    let started = start(settings, options).await?;
+    let tenants: Vec<_> = started
+        .tenants
+        .into_iter()
+        .filter(|resources| only.is_none_or(|name| resources.tenant.name.as_str() == name))
+        .collect();
+    if let Some(name) = only {
+        if tenants.is_empty() {
+            return Err(ServiceError::Setup(format!(
+                "no active or deleted tenant named `{name}` (inactive tenants and other shards' tenants do not run)"
+            )));
+        }
+    }
+    let shutdown = CancellationToken::new();
+    let interrupt = shutdown.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            tracing::warn!("interrupted: finishing items in flight");
+            interrupt.cancel();
+        }
+    });
+    let runs = tenants.iter().map(|resources| async {
+        let outcome = run_once(resources, &shutdown).await;
+        (resources.tenant.name.to_string(), outcome)
+    });
+    Ok(futures::future::join_all(runs).await)
+}
