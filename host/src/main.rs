@@ -6,7 +6,13 @@ mod cli;
 use std::process::ExitCode;
 
 use clap::Parser;
+use connector_host::config::{LogLevel, ServiceSettings};
+use connector_host::service::cycles::CycleOutcome;
+use connector_host::service::demo::demo;
+use connector_host::service::once::sync_once;
+use connector_host::service::run::{ServiceOptions, run};
 use connector_host::service::validate::validate;
+use connector_host::telemetry::logging;
 
 use cli::{Cli, Command};
 
@@ -15,27 +21,85 @@ const EXIT_USAGE: u8 = 64;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(err) => {
             eprintln!("cannot start the async runtime: {err}");
             return ExitCode::FAILURE;
         }
     };
+    let options = ServiceOptions { plugin_dir: cli.plugin_dir, plugin_cache_dir: cli.plugin_cache_dir };
     runtime.block_on(async move {
         match cli.command.unwrap_or(Command::Run) {
-            Command::Validate { tenants } => {
-                run_validate(&tenants, cli.plugin_dir.as_deref()).await
+            Command::Validate { tenants } => run_validate(&tenants, options.plugin_dir.as_deref()).await,
+            Command::Run => {
+                let Some(settings) = settings_or_exit() else { return ExitCode::from(EXIT_USAGE) };
+                match run(settings, options).await {
+                    Ok(()) => ExitCode::SUCCESS,
+                    Err(err) => {
+                        tracing::error!(error = %err, "the service could not start");
+                        eprintln!("{err}");
+                        ExitCode::from(EXIT_USAGE)
+                    }
+                }
             }
-            Command::Run | Command::Sync { .. } | Command::Demo => {
-                eprintln!("this command is not available yet in this build");
-                ExitCode::from(EXIT_USAGE)
+            Command::Sync { once: _, tenant } => {
+                let Some(settings) = settings_or_exit() else { return ExitCode::from(EXIT_USAGE) };
+                match sync_once(&settings, &options, tenant.as_deref()).await {
+                    Ok(outcomes) => report_outcomes(&outcomes),
+                    Err(err) => {
+                        eprintln!("{err}");
+                        ExitCode::from(EXIT_USAGE)
+                    }
+                }
+            }
+            Command::Demo => {
+                if let Err(err) = logging::init(LogLevel::Warn) {
+                    eprintln!("cannot set up logging: {err}");
+                }
+                match demo(&options).await {
+                    Ok(()) => ExitCode::SUCCESS,
+                    Err(err) => {
+                        eprintln!("demo failed: {err}");
+                        ExitCode::FAILURE
+                    }
+                }
             }
         }
     })
+}
+
+/// Reads the environment settings and sets up logging; prints every problem when invalid.
+fn settings_or_exit() -> Option<ServiceSettings> {
+    match ServiceSettings::from_process_env() {
+        Ok(settings) => {
+            if let Err(err) = logging::init(settings.log_level) {
+                eprintln!("cannot set up logging: {err}");
+            }
+            Some(settings)
+        }
+        Err(errors) => {
+            eprintln!("Invalid configuration:\n{errors}");
+            None
+        }
+    }
+}
+
+fn report_outcomes(outcomes: &[(String, CycleOutcome)]) -> ExitCode {
+    let mut all_succeeded = true;
+    for (tenant, outcome) in outcomes {
+        let line = match outcome {
+            CycleOutcome::Synced(report) => match report.failure() {
+                None => format!("{tenant}: synced in {:.1} s: {:?}", report.duration.as_secs_f64(), report.summary),
+                Some(why) => format!("{tenant}: FAILED: {why}"),
+            },
+            CycleOutcome::Cleaned(report) => format!("{tenant}: cleanup {:?}", report.result),
+            CycleOutcome::Idle => format!("{tenant}: idle"),
+        };
+        all_succeeded &= outcome.succeeded();
+        println!("{line}");
+    }
+    if all_succeeded { ExitCode::SUCCESS } else { ExitCode::FAILURE }
 }
 
 async fn run_validate(pattern: &str, plugin_dir: Option<&std::path::Path>) -> ExitCode {
@@ -53,9 +117,5 @@ async fn run_validate(pattern: &str, plugin_dir: Option<&std::path::Path>) -> Ex
         report.errors.len(),
         report.warnings.len()
     );
-    if report.is_valid() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(EXIT_USAGE)
-    }
+    if report.is_valid() { ExitCode::SUCCESS } else { ExitCode::from(EXIT_USAGE) }
 }

@@ -9,7 +9,7 @@ use tracing::Instrument;
 
 use crate::config::TenantStatus;
 use crate::server::SyncHistory;
-use crate::sync::{self, CleanupReport, CycleContext, CycleReport};
+use crate::sync::{self, CleanupContext, CleanupReport, CycleContext, CycleReport};
 
 use super::assembly::TenantResources;
 use super::scheduler::CycleJob;
@@ -68,6 +68,11 @@ pub fn cycle_job(resources: TenantResources, history: Arc<SyncHistory>, shutdown
 }
 
 impl TenantResources {
+    /// The context of a deleted tenant's cleanup.
+    pub fn cleanup_context(&self) -> CleanupContext {
+        CleanupContext { tenant: self.tenant.clone(), unique: self.unique.clone(), metrics: self.metrics.clone() }
+    }
+
     /// The context of a sync cycle; `None` when the tenant has no plugin (deleted tenants).
     pub fn cycle_context(&self) -> Option<CycleContext> {
         Some(CycleContext {

@@ -2,8 +2,11 @@
 //! plugins, checking tenants against them, scheduling cycles, serving health and metrics.
 
 pub mod assembly;
+pub mod cycles;
+pub mod demo;
+pub mod once;
 pub mod plugins;
+pub mod run;
 pub mod scheduler;
-pub mod session_settings;
 pub mod tenant_check;
 pub mod validate;

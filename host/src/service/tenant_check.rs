@@ -5,7 +5,7 @@
 use crate::config::{Tenant, TenantStatus};
 use crate::plugin_runtime::{PluginCatalog, PluginRuntime, TaskContext};
 
-use super::session_settings::session_settings;
+use crate::sync::session_settings;
 
 /// Every problem of `tenant` with its plugin, each as a line naming the tenant's file.
 pub async fn check_tenant(

@@ -2,9 +2,9 @@
 //! its download streamed straight into the upload (never buffered whole) with the byte count
 //! checked against the reported size, and finalized; a retry of the upload opens a new download.
 
+use super::bounded::run_bounded;
 use std::time::Instant;
 
-use futures::StreamExt;
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
@@ -61,12 +61,7 @@ pub async fn ingest_attachments(
 ) -> bool {
     let concurrency = env.ctx.tenant.processing.concurrency.get() as usize;
     let total = work.len();
-    let started = futures::stream::iter(work.iter())
-        .take_while(|_| std::future::ready(!shutdown.is_cancelled()))
-        .map(|item| ingest_attachment(env, item))
-        .buffer_unordered(concurrency)
-        .count()
-        .await;
+    let started = run_bounded(work.iter().map(|item| ingest_attachment(env, item)), concurrency, shutdown).await;
     started == total
 }
 

@@ -8,11 +8,11 @@ use std::time::Instant;
 use crate::telemetry::Outcome;
 use crate::unique::Recursive;
 
-use super::CycleContext;
+use super::CleanupContext;
 use super::summary::CleanupReport;
 
 /// Runs the cleanup of a deleted tenant; records its duration and counts.
-pub async fn run(ctx: &CycleContext) -> CleanupReport {
+pub async fn run(ctx: &CleanupContext) -> CleanupReport {
     let started = Instant::now();
     let tenant = ctx.tenant.name.as_str().to_owned();
     let mut report = CleanupReport {
@@ -34,7 +34,7 @@ pub async fn run(ctx: &CycleContext) -> CleanupReport {
     report
 }
 
-async fn clean(ctx: &CycleContext, report: &mut CleanupReport) -> Result<(), String> {
+async fn clean(ctx: &CleanupContext, report: &mut CleanupReport) -> Result<(), String> {
     let unique = &ctx.unique;
     let root_id = &ctx.tenant.ingestion.scope_id;
     let root = unique

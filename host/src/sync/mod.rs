@@ -8,6 +8,7 @@
 
 mod abort;
 mod attachments;
+mod bounded;
 mod cleanup;
 mod cycle;
 mod deletions;
@@ -80,7 +81,23 @@ pub async fn run_cycle(ctx: &CycleContext, shutdown: &CancellationToken) -> Cycl
     cycle::run(ctx, shutdown).await
 }
 
+/// What the cleanup of a deleted tenant needs: no plugin and no source access, since a deleted
+/// tenant never calls its source (its plugin may even be uninstalled).
+#[derive(Clone)]
+pub struct CleanupContext {
+    pub tenant: Arc<Tenant>,
+    pub unique: Arc<UniqueClient>,
+    pub metrics: TenantMetrics,
+}
+
+impl CycleContext {
+    /// The subset a cleanup uses.
+    pub fn cleanup_context(&self) -> CleanupContext {
+        CleanupContext { tenant: self.tenant.clone(), unique: self.unique.clone(), metrics: self.metrics.clone() }
+    }
+}
+
 /// Runs the cleanup of a deleted tenant (no source calls at all).
-pub async fn run_cleanup(ctx: &CycleContext) -> CleanupReport {
+pub async fn run_cleanup(ctx: &CleanupContext) -> CleanupReport {
     cleanup::run(ctx).await
 }

@@ -2,8 +2,8 @@
 //! batch in a fresh task; a missing page or an empty body is skipped; the rest is registered,
 //! uploaded and finalized with up to `processing.concurrency` pages in flight.
 
+use super::bounded::run_bounded;
 use bytes::Bytes;
-use futures::StreamExt;
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
@@ -42,12 +42,8 @@ pub async fn ingest_pages(
             return false;
         }
         let fetched = fetch(env, batch).await;
-        let started = futures::stream::iter(batch.iter().zip(fetched))
-            .take_while(|_| std::future::ready(!shutdown.is_cancelled()))
-            .map(|(page, outcome)| ingest_page(env, page, outcome))
-            .buffer_unordered(concurrency)
-            .count()
-            .await;
+        let tasks = batch.iter().zip(fetched).map(|(page, outcome)| ingest_page(env, page, outcome));
+        let started = run_bounded(tasks, concurrency, shutdown).await;
         if started < batch.len() {
             return false;
         }
