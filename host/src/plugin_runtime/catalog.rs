@@ -107,6 +107,11 @@ impl PluginCatalog {
         (catalog, errors)
     }
 
+    /// Adds or replaces a plugin.
+    pub fn insert(&mut self, plugin: Arc<LoadedPlugin>) {
+        self.plugins.insert(plugin.manifest.id.clone(), plugin);
+    }
+
     /// The plugin with `id`.
     pub fn get(&self, id: &str) -> Option<Arc<LoadedPlugin>> {
         self.plugins.get(id).cloned()

@@ -57,6 +57,24 @@ pub enum LoadError {
     },
 }
 
+impl LoadError {
+    /// The plugin package directory the error is about, when known.
+    pub fn location(&self) -> Option<&std::path::Path> {
+        match self {
+            Self::Manifest(manifest) => manifest.file().and_then(std::path::Path::parent),
+            Self::Read { location, .. }
+            | Self::HashMismatch { location, .. }
+            | Self::Compile { location, .. }
+            | Self::UnsupportedWit { location, .. }
+            | Self::NotASourcePlugin { location }
+            | Self::WitMismatch { location, .. }
+            | Self::Link { location, .. }
+            | Self::Describe { location, .. }
+            | Self::IdentityMismatch { location, .. } => Some(location),
+        }
+    }
+}
+
 /// Why a call into a plugin failed.
 #[derive(Debug, thiserror::Error)]
 #[error("plugin {plugin}, tenant {tenant}, {call}: {reason}")]

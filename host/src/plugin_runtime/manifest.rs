@@ -77,6 +77,18 @@ pub enum ManifestError {
     },
 }
 
+impl ManifestError {
+    /// The manifest file the error is about.
+    pub fn file(&self) -> Option<&Path> {
+        match self {
+            Self::Read { file, .. }
+            | Self::Syntax { file, .. }
+            | Self::Invalid { file, .. }
+            | Self::UnsupportedWit { file, .. } => Some(file),
+        }
+    }
+}
+
 /// Why an origin template did not resolve for a tenant.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("plugin {plugin}: origin `{template}`: {reason}")]

@@ -40,13 +40,7 @@ pub enum DemoError {
 pub async fn demo(options: &ServiceOptions) -> Result<(), DemoError> {
     println!("Starting simulated Confluence Cloud, Confluence Data Center and Unique");
     println!("  corpus: seed {SEED}, {SPACES} spaces x {PAGES_PER_SPACE} pages per instance, labels, page trees, attachments\n");
-    let mut scenario = generator::generate(&CorpusSpec::new(SEED, SPACES, PAGES_PER_SPACE));
-    scenario.unique.scopes.push(ScopeSeed {
-        id: DC_ROOT_SCOPE.into(),
-        name: "Confluence DC".into(),
-        parent_id: Some("scope-kb".into()),
-        external_id: None,
-    });
+    let scenario = demo_scenario(SEED, SPACES, PAGES_PER_SPACE);
     let changes = pick_changes(&scenario)?;
     let sim = Sim::start(scenario).await.map_err(|err| DemoError::Simulators(err.to_string()))?;
 
@@ -77,6 +71,19 @@ pub async fn demo(options: &ServiceOptions) -> Result<(), DemoError> {
         state.unique.scopes.len()
     );
     Ok(())
+}
+
+/// The generated corpus with a second root scope, so the Cloud and Data Center tenants each own
+/// one.
+pub fn demo_scenario(seed: u64, spaces: u32, pages_per_space: u32) -> Scenario {
+    let mut scenario = generator::generate(&CorpusSpec::new(seed, spaces, pages_per_space));
+    scenario.unique.scopes.push(ScopeSeed {
+        id: DC_ROOT_SCOPE.into(),
+        name: "Confluence DC".into(),
+        parent_id: Some("scope-kb".into()),
+        external_id: None,
+    });
+    scenario
 }
 
 async fn cycle(settings: &ServiceSettings, options: &ServiceOptions, sim: &Sim) -> Result<(), DemoError> {
@@ -130,8 +137,10 @@ fn request_totals(counts: &BTreeMap<String, u64>) -> (u64, u64) {
     (confluence, writes)
 }
 
-/// Writes the two demo tenants: literal secrets are fine here (they are the simulators').
-fn write_tenants(dir: &Path, sim: &Sim) -> std::io::Result<()> {
+/// Writes the two demo tenants, `demo-cloud` and `demo-dc`: literal secrets are fine here (they
+/// are the simulators'). The corpus must come from the generator (its ids and credentials) with
+/// the extra Data Center root scope the demo adds.
+pub fn write_tenants(dir: &Path, sim: &Sim) -> std::io::Result<()> {
     let cloud_api = sim.cloud_api_base(generator::CLOUD_ID).unwrap_or_default();
     let cloud_site = sim.cloud_site_base(generator::CLOUD_ID).unwrap_or_default();
     let dc_base = sim.dc_base_url(generator::DATA_CENTER_NAME).unwrap_or_default();

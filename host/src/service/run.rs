@@ -7,21 +7,21 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use prometheus::Registry;
-use tokio::sync::watch;
+use tokio::sync::{Mutex, watch};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::config::{self, ServiceSettings, TenantStatus};
+use crate::config::{self, MetricsExporter, ServiceSettings, Tenant, TenantStatus};
 use crate::http_client::{self, HttpClients};
-use crate::plugin_runtime::{PluginRuntime, RuntimeSettings, SandboxLimits};
-use crate::server::{self, HealthChecker, HealthTargets, HealthTenant, Listener, SyncHistory};
+use crate::plugin_runtime::{PluginCatalog, PluginRuntime, RuntimeSettings, SandboxLimits};
+use crate::server::{self, HealthChecker, HealthTargets, Listener, SyncHistory};
 use crate::telemetry::{ConnectorMetrics, Diagnostics};
 use crate::unique::UniqueMetrics;
 
 use super::assembly::{SharedServices, TenantResources, assemble};
-use super::cycles::cycle_job;
 use super::plugins::load_catalog;
-use super::scheduler::schedule_tenant;
+use super::reload::{self, WatchedFiles};
+use super::state::ServiceState;
 
 /// How long shutdown waits for cycles to finish their in-flight items.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(25);
@@ -44,25 +44,29 @@ pub enum ServiceError {
     Server(#[from] server::ServerError),
 }
 
+/// Plugins loaded and tenants validated, nothing assembled or scheduled yet.
+pub struct Prepared {
+    pub shared: SharedServices,
+    pub registry: Registry,
+    pub catalog: PluginCatalog,
+    /// Every valid tenant (all statuses, all shards).
+    pub tenants: Vec<Tenant>,
+}
+
 /// Everything started from the settings, before anything is scheduled.
 pub struct Started {
     pub shared: SharedServices,
     pub registry: Registry,
+    /// The tenants this replica runs (active and deleted ones of its shard).
     pub tenants: Vec<TenantResources>,
-    pub health_targets: HealthTargets,
 }
 
-/// Loads plugins and tenants and assembles every tenant this replica owns. Any invalid tenant
-/// stops startup with every problem listed.
-pub async fn start(
-    settings: &ServiceSettings,
-    options: &ServiceOptions,
-) -> Result<Started, ServiceError> {
+/// Loads the plugins and validates the tenant files. Invalid tenant files stop startup with
+/// every problem listed; a plugin that fails to load is logged and left out.
+pub async fn prepare(settings: &ServiceSettings, options: &ServiceOptions) -> Result<Prepared, ServiceError> {
     let registry = Registry::new();
-    let metrics = ConnectorMetrics::register(&registry)
-        .map_err(|err| ServiceError::Setup(err.to_string()))?;
-    let unique_metrics =
-        UniqueMetrics::register(&registry).map_err(|err| ServiceError::Setup(err.to_string()))?;
+    let metrics = ConnectorMetrics::register(&registry).map_err(|err| ServiceError::Setup(err.to_string()))?;
+    let unique_metrics = UniqueMetrics::register(&registry).map_err(|err| ServiceError::Setup(err.to_string()))?;
     let proxy = http_client::ProxySettings::from_env(|name| std::env::var(name).ok())
         .map_err(|err| ServiceError::Setup(err.to_string()))?;
     let clients = HttpClients::build(&proxy, settings.extra_ca_certs.as_deref())
@@ -77,17 +81,14 @@ pub async fn start(
         tracing::error!(error = %error, "plugin refused");
     }
 
-    let loaded = config::load_tenants(&settings.tenant_config_path_pattern, |name| {
-        std::env::var(name).ok()
-    })
-    .map_err(|errors| ServiceError::Tenants(errors.to_string()))?;
+    let loaded = config::load_tenants(&settings.tenant_config_path_pattern, |name| std::env::var(name).ok())
+        .map_err(|errors| ServiceError::Tenants(errors.to_string()))?;
     for warning in &loaded.warnings {
         tracing::warn!("{warning}");
     }
     for info in &loaded.infos {
         tracing::info!("{info}");
     }
-
     let shared = SharedServices {
         runtime,
         clients,
@@ -95,102 +96,94 @@ pub async fn start(
         unique_metrics,
         diagnostics: Diagnostics::from(settings.diagnostics_data_policy),
     };
+    Ok(Prepared { shared, registry, catalog, tenants: loaded.tenants })
+}
+
+/// [`prepare`], then assembles every tenant this replica runs.
+pub async fn start(settings: &ServiceSettings, options: &ServiceOptions) -> Result<Started, ServiceError> {
+    let prepared = prepare(settings, options).await?;
     let mut tenants = Vec::new();
     let mut problems = Vec::new();
-    let mut health_tenants = Vec::new();
-    for tenant in loaded.tenants {
-        if let Some(shard) = &settings.shard {
-            if !shard.owns(&tenant.name) {
-                tracing::info!(tenantName = %tenant.name, "tenant belongs to another shard");
-                continue;
-            }
-        }
-        if tenant.status == TenantStatus::Inactive {
-            tracing::info!(tenantName = %tenant.name, "tenant is inactive: validated, not scheduled");
+    for tenant in prepared.tenants {
+        if !runs_here(settings, &tenant) {
             continue;
         }
-        match assemble(Arc::new(tenant), &catalog, &shared) {
-            Ok(resources) => {
-                health_tenants.push(HealthTenant::from_tenant(
-                    &resources.tenant,
-                    resources.unique_auth.clone(),
-                ));
-                tenants.push(resources);
-            }
+        match assemble(Arc::new(tenant), &prepared.catalog, &prepared.shared) {
+            Ok(resources) => tenants.push(resources),
             Err(err) => problems.push(err.to_string()),
         }
     }
     if !problems.is_empty() {
         return Err(ServiceError::Tenants(problems.join("\n")));
     }
-    Ok(Started {
-        shared,
-        registry,
-        tenants,
-        health_targets: HealthTargets {
-            tenants: health_tenants,
-        },
-    })
+    Ok(Started { shared: prepared.shared, registry: prepared.registry, tenants })
+}
+
+/// Whether this replica runs `tenant`: not inactive, and in this replica's shard.
+fn runs_here(settings: &ServiceSettings, tenant: &Tenant) -> bool {
+    if tenant.status == TenantStatus::Inactive {
+        tracing::info!(tenantName = %tenant.name, "tenant is inactive: validated, not scheduled");
+        return false;
+    }
+    if settings.shard.as_ref().is_some_and(|shard| !shard.owns(&tenant.name)) {
+        tracing::info!(tenantName = %tenant.name, "tenant belongs to another shard");
+        return false;
+    }
+    true
 }
 
 /// Runs the service until SIGTERM or SIGINT.
 pub async fn run(settings: ServiceSettings, options: ServiceOptions) -> Result<(), ServiceError> {
-    let started = start(&settings, &options).await?;
+    let prepared = prepare(&settings, &options).await?;
     let history = Arc::new(SyncHistory::from_settings(&settings.health));
-    let (_targets_sender, targets) = watch::channel(started.health_targets);
-    let health = Arc::new(HealthChecker::new(
-        history.clone(),
-        targets,
-        started.shared.clients.clone(),
-        &settings.health,
-    ));
+    let (targets_sender, targets) = watch::channel(HealthTargets { tenants: Vec::new() });
+    let health = Arc::new(HealthChecker::new(history.clone(), targets, prepared.shared.clients.clone(), &settings.health));
 
     let servers = CancellationToken::new();
     let api = server::bind(Listener::Api, server::api_address(&settings)).await?;
-    let metrics_listener =
-        server::bind(Listener::Metrics, server::metrics_address(&settings)).await?;
     let api_task = tokio::spawn(server::serve_api(api, health, servers.clone()));
-    let metrics_task = tokio::spawn(server::serve_metrics(
-        metrics_listener,
-        started.registry.clone(),
-        servers.clone(),
-    ));
+    let metrics_task = match settings.metrics.exporter {
+        MetricsExporter::Prometheus => {
+            let listener = server::bind(Listener::Metrics, server::metrics_address(&settings)).await?;
+            Some(tokio::spawn(server::serve_metrics(listener, prepared.registry.clone(), servers.clone())))
+        }
+        MetricsExporter::None => None,
+    };
 
     let cycles = CancellationToken::new();
     let tracker = TaskTracker::new();
-    tracing::info!(tenants = started.tenants.len(), "service started");
-    let _schedules: Vec<_> = started
-        .tenants
-        .into_iter()
-        .map(|resources| {
-            let name = resources.tenant.name.to_string();
-            let schedule = resources.tenant.processing.schedule.clone();
-            schedule_tenant(
-                name,
-                schedule,
-                cycle_job(resources, history.clone(), cycles.clone()),
-                &tracker,
-                &cycles,
-            )
-        })
-        .collect();
+    let mut state = ServiceState::new(
+        prepared.shared,
+        prepared.catalog,
+        history,
+        targets_sender,
+        tracker.clone(),
+        cycles.clone(),
+        settings.clone(),
+    );
+    let report = state.apply_tenants(prepared.tenants);
+    if !report.refused.is_empty() {
+        servers.cancel();
+        return Err(ServiceError::Tenants(report.refused.join("\n")));
+    }
+    tracing::info!(tenants = ?report.added, "service started");
+    let state = Arc::new(Mutex::new(state));
+    let files = WatchedFiles { tenant_pattern: settings.tenant_config_path_pattern.clone(), plugin_dir: options.plugin_dir.clone() };
+    let watcher = tokio::spawn(reload::watch(state.clone(), files, cycles.clone()));
 
     wait_for_shutdown_signal().await;
-    tracing::info!(
-        grace_seconds = SHUTDOWN_GRACE.as_secs(),
-        "shutting down: no new cycles or items; waiting for items in flight"
-    );
+    tracing::info!(grace_seconds = SHUTDOWN_GRACE.as_secs(), "shutting down: no new cycles or items; waiting for items in flight");
     cycles.cancel();
+    let _ = watcher.await;
     tracker.close();
-    if tokio::time::timeout(SHUTDOWN_GRACE, tracker.wait())
-        .await
-        .is_err()
-    {
+    if tokio::time::timeout(SHUTDOWN_GRACE, tracker.wait()).await.is_err() {
         tracing::warn!("cycles did not finish within the grace period; exiting anyway");
     }
     servers.cancel();
     let _ = api_task.await;
-    let _ = metrics_task.await;
+    if let Some(metrics_task) = metrics_task {
+        let _ = metrics_task.await;
+    }
     tracing::info!("stopped");
     Ok(())
 }

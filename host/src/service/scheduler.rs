@@ -17,6 +17,19 @@ use crate::config::CronSchedule;
 /// One cycle of a tenant, started by the scheduler.
 pub type CycleJob = Arc<dyn Fn() -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
 
+/// Whether a new schedule starts with a cycle right away.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FirstRun {
+    /// At start-up, for an added tenant, or when a tenant's status changed.
+    Immediately,
+    /// A changed tenant takes effect from its next tick.
+    AtNextTick,
+}
+
+/// Marks that a tenant's cycle is running. Kept across reschedules (a reload), so a new schedule
+/// never starts a cycle while the old schedule's cycle still runs.
+pub type RunningFlag = Arc<AtomicBool>;
+
 /// A tenant's schedule and the handle that stops it.
 pub struct ScheduledTenant {
     stop: CancellationToken,
@@ -39,6 +52,11 @@ impl ScheduledTenant {
     pub fn is_running(&self) -> bool {
         self.running.load(Ordering::Relaxed)
     }
+
+    /// The tenant's running flag, to hand to its next schedule.
+    pub fn running_flag(&self) -> RunningFlag {
+        self.running.clone()
+    }
 }
 
 /// Starts `tenant`'s schedule: a cycle now, then one per cron tick, until `shutdown` (or
@@ -47,12 +65,13 @@ pub fn schedule_tenant(
     tenant: String,
     schedule: CronSchedule,
     job: CycleJob,
+    first_run: FirstRun,
+    running: RunningFlag,
     tracker: &TaskTracker,
     shutdown: &CancellationToken,
 ) -> ScheduledTenant {
     let stop = shutdown.child_token();
     let skipped = Arc::new(AtomicU64::new(0));
-    let running = Arc::new(AtomicBool::new(false));
     let scheduled = ScheduledTenant {
         stop: stop.clone(),
         skipped: skipped.clone(),
@@ -60,7 +79,9 @@ pub fn schedule_tenant(
     };
     let cycles = tracker.clone();
     tracker.spawn(async move {
-        start_cycle(&tenant, &job, &running, &skipped, &cycles);
+        if first_run == FirstRun::Immediately {
+            start_cycle(&tenant, &job, &running, &skipped, &cycles);
+        }
         loop {
             let now = Local::now();
             let Some(next) = schedule.next_after(&now) else {
@@ -121,7 +142,7 @@ mod tests {
         });
         let tracker = TaskTracker::new();
         let shutdown = CancellationToken::new();
-        let scheduled = schedule_tenant("acme".into(), every_second(), job, &tracker, &shutdown);
+        let scheduled = schedule_tenant("acme".into(), every_second(), job, FirstRun::Immediately, RunningFlag::default(), &tracker, &shutdown);
         tokio::time::sleep(Duration::from_millis(200)).await;
         assert_eq!(runs.load(Ordering::SeqCst), 1, "one cycle at start");
         tokio::time::sleep(Duration::from_millis(2100)).await;
@@ -151,7 +172,7 @@ mod tests {
         });
         let tracker = TaskTracker::new();
         let shutdown = CancellationToken::new();
-        let scheduled = schedule_tenant("slow".into(), every_second(), job, &tracker, &shutdown);
+        let scheduled = schedule_tenant("slow".into(), every_second(), job, FirstRun::Immediately, RunningFlag::default(), &tracker, &shutdown);
         tokio::time::sleep(Duration::from_millis(2200)).await;
         assert_eq!(runs.load(Ordering::SeqCst), 1, "still the first cycle");
         assert!(scheduled.is_running());
@@ -182,8 +203,8 @@ mod tests {
             Arc::new(|| Box::pin(async { tokio::time::sleep(Duration::from_secs(3600)).await }));
         let tracker = TaskTracker::new();
         let shutdown = CancellationToken::new();
-        let _slow = schedule_tenant("stuck".into(), every_second(), blocked, &tracker, &shutdown);
-        let _fast = schedule_tenant("fast".into(), every_second(), fast, &tracker, &shutdown);
+        let _slow = schedule_tenant("stuck".into(), every_second(), blocked, FirstRun::Immediately, RunningFlag::default(), &tracker, &shutdown);
+        let _fast = schedule_tenant("fast".into(), every_second(), fast, FirstRun::Immediately, RunningFlag::default(), &tracker, &shutdown);
         tokio::time::sleep(Duration::from_millis(2200)).await;
         assert!(
             fast_runs.load(Ordering::SeqCst) >= 2,
