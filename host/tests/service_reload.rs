@@ -5,6 +5,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -22,7 +23,15 @@ struct Service {
 
 impl Service {
     fn start(pattern: &str) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_confluence-connector"))
+        Self::start_with(pattern, None)
+    }
+
+    fn start_with(pattern: &str, plugin_dir: Option<&Path>) -> Self {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_confluence-connector"));
+        if let Some(dir) = plugin_dir {
+            command.env("PLUGIN_DIR", dir);
+        }
+        let mut child = command
             .arg("run")
             .env("TENANT_CONFIG_PATH_PATTERN", pattern)
             .env("PORT", free_port().to_string())
@@ -42,6 +51,10 @@ impl Service {
             }
         });
         Self { child, lines }
+    }
+
+    fn count_lines(&self, parts: &[&str]) -> usize {
+        self.lines.lock().unwrap().iter().filter(|line| parts.iter().all(|part| line.contains(part))).count()
     }
 
     /// Waits until a log line contains every one of `parts`.
@@ -120,5 +133,56 @@ async fn tenant_files_reload_while_the_service_runs() {
         sim.dump_state().unique.scopes.iter().any(|scope| scope.id == "scope-root" && scope.external_id.is_none())
     })
     .await;
+    service.stop();
+}
+
+/// Copies a plugin package directory.
+fn copy_package(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for file in ["plugin.toml", "plugin.wasm"] {
+        std::fs::copy(from.join(file), to.join(file)).unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_broken_plugin_update_is_rejected_and_the_old_version_keeps_serving() {
+    let sim = Sim::start(demo_scenario(11, 1, 8)).await.unwrap();
+    let written = tempfile::tempdir().unwrap();
+    write_tenants(written.path(), &sim).unwrap();
+    let config = tempfile::tempdir().unwrap();
+    let tenant = std::fs::read_to_string(written.path().join("demo-cloud-tenant-config.yaml"))
+        .unwrap()
+        .replace("processing:\n", "processing:\n  scanIntervalCron: '*/2 * * * * *'\n");
+    std::fs::write(config.path().join("demo-cloud-tenant-config.yaml"), tenant).unwrap();
+    let plugins = tempfile::tempdir().unwrap();
+    let package = plugins.path().join("confluence-cloud");
+    copy_package(Path::new(plugin_artifacts::CONFLUENCE_CLOUD_DIR), &package);
+
+    let pattern = format!("{}/*-tenant-config.yaml", config.path().display());
+    let service = Service::start_with(&pattern, Some(plugins.path()));
+    service.wait_for_line(&["plugin loaded", "confluence-cloud", package.to_str().unwrap()]).await;
+    service.wait_for_line(&["sync cycle finished", "demo-cloud"]).await;
+
+    // A corrupt artifact: refused, the loaded version stays.
+    let mut wasm = std::fs::read(package.join("plugin.wasm")).unwrap();
+    wasm.extend_from_slice(b"garbage");
+    std::fs::write(package.join("plugin.wasm"), &wasm).unwrap();
+    let line = service.wait_for_line(&["plugin reload rejected", "sha256"]).await;
+    assert!(line.contains(package.to_str().unwrap()), "the error names the package: {line}");
+    let cycles_before = service.count_lines(&["sync cycle finished", "demo-cloud"]);
+    let started = Instant::now();
+    while service.count_lines(&["sync cycle finished", "demo-cloud"]) < cycles_before + 2 {
+        assert!(started.elapsed() < WAIT, "cycles stopped after the rejected plugin");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(service.count_lines(&["sync cycle failed"]), 0, "the old plugin keeps serving");
+
+    // A valid new artifact (same code, a changed manifest): accepted and used from the next cycle.
+    copy_package(Path::new(plugin_artifacts::CONFLUENCE_CLOUD_DIR), &package);
+    let manifest = std::fs::read_to_string(package.join("plugin.toml")).unwrap();
+    let description = manifest.lines().find(|line| line.starts_with("description")).unwrap().to_owned();
+    std::fs::write(package.join("plugin.toml"), manifest.replace(&description, "description = \"Confluence Cloud, patched\"")).unwrap();
+    let line = service.wait_for_line(&["plugins reloaded", "confluence-cloud"]).await;
+    assert!(line.contains("\"rejected\":0"), "{line}");
     service.stop();
 }

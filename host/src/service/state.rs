@@ -127,6 +127,18 @@ impl ServiceState {
                 catalog.insert(plugin);
             }
         }
+        // A package whose files did not change keeps its loaded instance, so its tenants are
+        // not rescheduled for nothing.
+        let unchanged: Vec<_> = catalog
+            .iter()
+            .filter_map(|(id, plugin)| {
+                let old = self.catalog.get(id)?;
+                (old.location == plugin.location && old.manifest == plugin.manifest).then_some(old)
+            })
+            .collect();
+        for old in unchanged {
+            catalog.insert(old);
+        }
         let mut changed = Vec::new();
         for (id, plugin) in catalog.iter() {
             let same = self.catalog.get(id).is_some_and(|old| Arc::ptr_eq(&old, plugin));
