@@ -10,7 +10,6 @@ use std::time::{Duration, Instant};
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::IntoResponse;
 use axum::routing::get;
 use connector_host::auth::ConfluenceAuth;
 use connector_host::egress::{AllowList, AllowedOrigin, CredentialScope, SourceEgress};
