@@ -137,17 +137,7 @@ async fn steps(
     };
     // §7: pages.
     ctx.metrics.set_phase(Phase::IngestingPages);
-    let inlining = matches!(
-        ctx.tenant.ingestion.image_inlining,
-        ImageInlining::Enabled { .. }
-    );
-    if !ingest_pages(
-        &env,
-        page_work(&plans, inlining && !found.truncated),
-        shutdown,
-    )
-    .await
-    {
+    if !ingest_pages(&env, page_work(&plans), shutdown).await {
         return Err(CycleAbort::Shutdown {
             step: "finishing the pages",
         });
@@ -257,6 +247,10 @@ async fn diff_spaces(
     shutdown: &CancellationToken,
 ) -> Result<Vec<SpacePlan>, CycleAbort> {
     let truncated = discovery.truncated;
+    let inlining = matches!(
+        ctx.tenant.ingestion.image_inlining,
+        ImageInlining::Enabled { .. }
+    );
     let mut plans = Vec::with_capacity(discovery.spaces.len());
     for space in discovery.spaces {
         if shutdown.is_cancelled() {
@@ -286,41 +280,33 @@ async fn diff_spaces(
             };
             guards::check(&ctx.unique, input, ctx.tenant.name.as_str()).await?;
         }
-        plans.push(SpacePlan {
+        let mut plan = SpacePlan {
             space,
             partial_key,
             diff,
             scope_id: None,
-        });
+            reingest: Vec::new(),
+        };
+        if inlining && !truncated {
+            plan.reingest = plan.pages_losing_attachments();
+        }
+        plans.push(plan);
     }
     Ok(plans)
 }
 
-/// New and updated pages of every space with a scope; with inlining, also the kept pages whose
-/// standalone attachments the diff deletes (their images now travel inside the page).
-fn page_work(plans: &[SpacePlan], reingest_losing_pages: bool) -> Vec<PageWork> {
+/// New, updated and re-ingested pages of every space with a scope.
+fn page_work(plans: &[SpacePlan]) -> Vec<PageWork> {
     let mut work = Vec::new();
     for plan in plans {
         let Some(scope_id) = &plan.scope_id else {
             continue;
         };
-        let mut ids: Vec<(String, bool)> = plan
-            .changed_pages()
-            .into_iter()
-            .map(|page| (page.id.clone(), plan.is_new(&page.id)))
-            .collect();
-        if reingest_losing_pages {
-            for id in plan.pages_losing_attachments() {
-                if !ids.iter().any(|(known, _)| known == &id) {
-                    ids.push((id, false));
-                }
-            }
-        }
-        work.extend(ids.into_iter().map(|(id, is_new)| PageWork {
-            id,
+        work.extend(plan.changed_pages().into_iter().map(|page| PageWork {
+            id: page.id.clone(),
             partial_key: plan.partial_key.clone(),
             scope_id: scope_id.clone(),
-            is_new,
+            is_new: plan.is_new(&page.id),
         }));
     }
     work
