@@ -198,3 +198,31 @@ async fn a_truncated_discovery_ingests_what_it_found_and_deletes_nothing() {
     );
     assert_eq!(count_operation(&sim, "ContentDeleteByContentIds"), 0);
 }
+
+#[tokio::test]
+async fn a_diff_never_deletes_a_key_that_was_just_submitted() {
+    let sim = start_sim(SCENARIO).await;
+    let shared = Shared::new();
+    let ctx = cloud_context(&sim, &shared, &TenantOptions::default()).await;
+    assert_eq!(cycle(&ctx).await.result, Ok(()));
+    sim.set_fault(path_fault(
+        "unique",
+        "*file-diff",
+        None,
+        200,
+        Some(r#"{"deletedFiles":["100"]}"#),
+    ));
+    sim.reset_request_log();
+    let report = cycle(&ctx).await;
+    assert_eq!(report.result, Ok(()), "{report:?}");
+    assert_eq!(report.summary.deleted, 0);
+    assert_eq!(count_operation(&sim, "ContentDeleteByContentIds"), 0);
+    assert_eq!(
+        stored_keys(&sim),
+        [
+            "acme/98307_ENG/100",
+            "acme/98307_ENG/101",
+            "acme/98307_ENG/102"
+        ]
+    );
+}

@@ -23,7 +23,7 @@ use super::plan::SpacePlan;
 use super::root_scope;
 use super::space_scopes::{self, SpaceRef};
 use super::summary::{CycleReport, Tally};
-use super::{CycleContext, SourceIdentity, deletions};
+use super::{CycleContext, SourceIdentity, deletions, key_format_switch};
 
 /// What discovery found, for the report.
 #[derive(Default)]
@@ -174,6 +174,8 @@ async fn steps(
             &space,
         )
         .await;
+        key_format_switch::delete_other_format_copies(unique, &ctx.tenant, tally, plan, &space)
+            .await;
     }
 
     // §10: orphaned space scopes.
@@ -279,6 +281,18 @@ async fn diff_spaces(
                 diff: &diff,
             };
             guards::check(&ctx.unique, input, ctx.tenant.name.as_str()).await?;
+        }
+        // A key that was just submitted is wanted: never delete it, whatever the diff says.
+        let mut diff = diff;
+        let reported = diff.deleted_files.len();
+        diff.deleted_files.retain(|key| !submitted.contains(key));
+        if diff.deleted_files.len() < reported {
+            tracing::warn!(
+                tenantName = %ctx.tenant.name,
+                space = %ctx.diagnostics.masked(&space.key),
+                ignored = reported - diff.deleted_files.len(),
+                "the file diff reported submitted items as deleted; they are kept"
+            );
         }
         let mut plan = SpacePlan {
             space,
