@@ -12,7 +12,7 @@ pub enum CycleAbort {
     Unique {
         step: &'static str,
         #[source]
-        source: UniqueError,
+        source: Box<UniqueError>,
     },
     #[error("the root scope {scope_id} does not exist in Unique")]
     RootMissing { scope_id: String },
@@ -22,7 +22,7 @@ pub enum CycleAbort {
     Plugin {
         step: &'static str,
         #[source]
-        source: PluginError,
+        source: Box<PluginError>,
     },
     #[error("the plugin reported an empty source instance id")]
     EmptyInstanceId,
@@ -52,7 +52,7 @@ pub enum CycleAbort {
     ClaimFailed {
         expected: String,
         #[source]
-        source: UniqueError,
+        source: Box<UniqueError>,
     },
     #[error("migration_failed: moving the old root {old_root} to the new root failed: {reason}")]
     MigrationFailed { old_root: String, reason: String },
@@ -82,11 +82,17 @@ pub enum CycleAbort {
 
 impl CycleAbort {
     pub(crate) fn unique(step: &'static str) -> impl FnOnce(UniqueError) -> Self {
-        move |source| Self::Unique { step, source }
+        move |source| Self::Unique {
+            step,
+            source: Box::new(source),
+        }
     }
 
     pub(crate) fn plugin(step: &'static str) -> impl FnOnce(PluginError) -> Self {
-        move |source| Self::Plugin { step, source }
+        move |source| Self::Plugin {
+            step,
+            source: Box::new(source),
+        }
     }
 
     /// The message with its causes, for the report and the log.

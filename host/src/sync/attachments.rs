@@ -155,15 +155,15 @@ async fn open_download(
     if !(200..300).contains(&status) {
         return Err(DownloadError::Status { url: bare, status }.into());
     }
-    if let Some(announced) = response.content_length() {
-        if announced != attachment.size {
-            return Err(DownloadError::LengthMismatch {
-                url: bare,
-                announced,
-                expected: attachment.size,
-            }
-            .into());
+    if let Some(announced) = response.content_length()
+        && announced != attachment.size
+    {
+        return Err(DownloadError::LengthMismatch {
+            url: bare,
+            announced,
+            expected: attachment.size,
         }
+        .into());
     }
     Ok(StreamedBody::new(response.bytes_stream(), attachment.size))
 }

@@ -23,7 +23,7 @@ use super::plan::SpacePlan;
 use super::root_scope;
 use super::space_scopes::{self, SpaceRef};
 use super::summary::{CycleReport, Tally};
-use super::{CycleContext, SourceIdentity, deletions};
+use super::{CycleContext, SourceIdentity, deletions, key_format_switch};
 
 /// What discovery found, for the report.
 #[derive(Default)]
@@ -137,17 +137,7 @@ async fn steps(
     };
     // §7: pages.
     ctx.metrics.set_phase(Phase::IngestingPages);
-    let inlining = matches!(
-        ctx.tenant.ingestion.image_inlining,
-        ImageInlining::Enabled { .. }
-    );
-    if !ingest_pages(
-        &env,
-        page_work(&plans, inlining && !found.truncated),
-        shutdown,
-    )
-    .await
-    {
+    if !ingest_pages(&env, page_work(&plans), shutdown).await {
         return Err(CycleAbort::Shutdown {
             step: "finishing the pages",
         });
@@ -184,6 +174,8 @@ async fn steps(
             &space,
         )
         .await;
+        key_format_switch::delete_other_format_copies(unique, &ctx.tenant, tally, plan, &space)
+            .await;
     }
 
     // §10: orphaned space scopes.
@@ -257,6 +249,10 @@ async fn diff_spaces(
     shutdown: &CancellationToken,
 ) -> Result<Vec<SpacePlan>, CycleAbort> {
     let truncated = discovery.truncated;
+    let inlining = matches!(
+        ctx.tenant.ingestion.image_inlining,
+        ImageInlining::Enabled { .. }
+    );
     let mut plans = Vec::with_capacity(discovery.spaces.len());
     for space in discovery.spaces {
         if shutdown.is_cancelled() {
@@ -286,41 +282,45 @@ async fn diff_spaces(
             };
             guards::check(&ctx.unique, input, ctx.tenant.name.as_str()).await?;
         }
-        plans.push(SpacePlan {
+        // A key that was just submitted is wanted: never delete it, whatever the diff says.
+        let mut diff = diff;
+        let reported = diff.deleted_files.len();
+        diff.deleted_files.retain(|key| !submitted.contains(key));
+        if diff.deleted_files.len() < reported {
+            tracing::warn!(
+                tenantName = %ctx.tenant.name,
+                space = %ctx.diagnostics.masked(&space.key),
+                ignored = reported - diff.deleted_files.len(),
+                "the file diff reported submitted items as deleted; they are kept"
+            );
+        }
+        let mut plan = SpacePlan {
             space,
             partial_key,
             diff,
             scope_id: None,
-        });
+            reingest: Vec::new(),
+        };
+        if inlining && !truncated {
+            plan.reingest = plan.pages_losing_attachments();
+        }
+        plans.push(plan);
     }
     Ok(plans)
 }
 
-/// New and updated pages of every space with a scope; with inlining, also the kept pages whose
-/// standalone attachments the diff deletes (their images now travel inside the page).
-fn page_work(plans: &[SpacePlan], reingest_losing_pages: bool) -> Vec<PageWork> {
+/// New, updated and re-ingested pages of every space with a scope.
+fn page_work(plans: &[SpacePlan]) -> Vec<PageWork> {
     let mut work = Vec::new();
     for plan in plans {
         let Some(scope_id) = &plan.scope_id else {
             continue;
         };
-        let mut ids: Vec<(String, bool)> = plan
-            .changed_pages()
-            .into_iter()
-            .map(|page| (page.id.clone(), plan.is_new(&page.id)))
-            .collect();
-        if reingest_losing_pages {
-            for id in plan.pages_losing_attachments() {
-                if !ids.iter().any(|(known, _)| known == &id) {
-                    ids.push((id, false));
-                }
-            }
-        }
-        work.extend(ids.into_iter().map(|(id, is_new)| PageWork {
-            id,
+        work.extend(plan.changed_pages().into_iter().map(|page| PageWork {
+            id: page.id.clone(),
             partial_key: plan.partial_key.clone(),
             scope_id: scope_id.clone(),
-            is_new,
+            is_new: plan.is_new(&page.id),
         }));
     }
     work

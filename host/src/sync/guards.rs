@@ -67,3 +67,74 @@ pub async fn check(
     );
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::num::NonZeroU32;
+
+    use super::*;
+    use crate::auth::UniqueAuth;
+    use crate::unique::{UniqueClientSettings, UniqueMetrics};
+
+    /// A client whose every call fails (nothing listens on the discard port): a guard that
+    /// decides without calling Unique is the only way these tests pass.
+    fn unreachable_client() -> UniqueClient {
+        let url = url::Url::parse("http://127.0.0.1:9").expect("url");
+        let settings = UniqueClientSettings {
+            tenant: "acme".into(),
+            ingestion_base_url: url.clone(),
+            scope_management_base_url: url,
+            auth: UniqueAuth::cluster_local(Vec::new()).expect("no headers"),
+            rate_per_minute: NonZeroU32::MIN.saturating_add(999),
+            http: reqwest::Client::new(),
+        };
+        UniqueClient::new(
+            settings,
+            &UniqueMetrics::register(&prometheus::Registry::new()).expect("metrics"),
+        )
+        .expect("client")
+    }
+
+    fn diff(new: &[&str], deleted: &[&str]) -> FileDiff {
+        FileDiff {
+            new_files: new.iter().map(|key| (*key).to_owned()).collect(),
+            deleted_files: deleted.iter().map(|key| (*key).to_owned()).collect(),
+            ..FileDiff::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn an_empty_submission_that_would_delete_aborts_without_asking_unique() {
+        let client = unreachable_client();
+        let submitted = HashSet::new();
+        let diff = diff(&[], &["1", "2"]);
+        let input = GuardInput {
+            space_label: "ENG",
+            partial_key: "acme/1_ENG",
+            submitted: &submitted,
+            diff: &diff,
+        };
+        let outcome = check(&client, input, "acme").await;
+        assert!(
+            matches!(
+                outcome,
+                Err(CycleAbort::ZeroSubmissionGuard { deleted: 2, .. })
+            ),
+            "{outcome:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_diff_without_deletions_passes_without_asking_unique() {
+        let client = unreachable_client();
+        let submitted = HashSet::new();
+        let diff = diff(&["1"], &[]);
+        let input = GuardInput {
+            space_label: "ENG",
+            partial_key: "acme/1_ENG",
+            submitted: &submitted,
+            diff: &diff,
+        };
+        assert!(check(&client, input, "acme").await.is_ok());
+    }
+}

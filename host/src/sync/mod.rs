@@ -16,6 +16,7 @@ mod discovery;
 mod file_diff;
 mod guards;
 mod ingest;
+mod key_format_switch;
 pub mod keys;
 mod orphans;
 mod pages;

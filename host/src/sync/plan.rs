@@ -17,6 +17,8 @@ pub struct SpacePlan {
     pub diff: FileDiff,
     /// Set by the space-scope step for spaces with new or updated items.
     pub scope_id: Option<String>,
+    /// Unchanged pages re-ingested anyway (see [`Self::pages_losing_attachments`]).
+    pub reingest: Vec<String>,
 }
 
 impl SpacePlan {
@@ -35,8 +37,8 @@ impl SpacePlan {
         self.diff.new_files.iter().any(|key| key == relative_key)
     }
 
-    /// The pages to ingest: new or updated page keys, looked up in discovery. Keys the diff
-    /// invented (not submitted) are ignored.
+    /// The pages to ingest: new or updated page keys, then the pages to re-ingest, looked up in
+    /// discovery. Keys the diff invented (not submitted) are ignored.
     pub fn changed_pages(&self) -> Vec<&Page> {
         let pages: HashMap<&str, &Page> = self
             .space
@@ -44,8 +46,11 @@ impl SpacePlan {
             .iter()
             .map(|page| (page.id.as_str(), page))
             .collect();
+        let mut seen = HashSet::new();
         self.changed_keys()
             .filter(|key| !is_attachment_key(key))
+            .chain(&self.reingest)
+            .filter(|key| seen.insert(key.as_str()))
             .filter_map(|key| pages.get(key.as_str()).copied())
             .collect()
     }

@@ -95,7 +95,7 @@ pub async fn ensure_ownership(
                 .await
                 .map_err(|source| CycleAbort::ClaimFailed {
                     expected: expected.clone(),
-                    source,
+                    source: Box::new(source),
                 })?;
             if claimed.external_id.as_deref() != Some(expected.as_str()) {
                 return Err(CycleAbort::ClaimMismatch {

@@ -158,6 +158,11 @@ impl CleanupReport {
         }
     }
 
+    /// Why the cleanup did not complete, if it did not.
+    pub fn failure_reason(&self) -> Option<&str> {
+        self.result.as_ref().err().map(String::as_str)
+    }
+
     pub fn log(&self) {
         let duration_ms = self.duration.as_millis() as u64;
         match &self.result {
