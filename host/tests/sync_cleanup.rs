@@ -54,7 +54,7 @@ async fn cleanup_removes_every_child_scope_and_its_content_and_clears_the_root_m
 
     let ctx = cloud_context(&sim, &shared, &deleted()).await;
     sim.reset_request_log();
-    let report = run_cleanup(&ctx).await;
+    let report = run_cleanup(&ctx.cleanup_context()).await;
     assert_eq!(report.result, Ok(()), "{report:?}");
     assert!(report.completed);
     assert_eq!((report.contents_deleted, report.scopes_deleted), (3, 2));
@@ -86,7 +86,7 @@ async fn cleanup_removes_every_child_scope_and_its_content_and_clears_the_root_m
     );
 
     sim.reset_request_log();
-    let again = run_cleanup(&ctx).await;
+    let again = run_cleanup(&ctx.cleanup_context()).await;
     assert_eq!(again.result, Ok(()));
     assert!(again.already_clean);
     assert_eq!(
@@ -108,7 +108,7 @@ async fn a_failed_cleanup_keeps_the_root_mark_and_the_next_run_completes_it() {
         key: None,
         ..unique_fault("DeleteFolder", "", 1, 400)
     });
-    let report = run_cleanup(&ctx).await;
+    let report = run_cleanup(&ctx.cleanup_context()).await;
     assert!(
         report
             .failure_reason()
@@ -128,7 +128,7 @@ async fn a_failed_cleanup_keeps_the_root_mark_and_the_next_run_completes_it() {
         "the mark stays until a clean run"
     );
 
-    let report = run_cleanup(&ctx).await;
+    let report = run_cleanup(&ctx.cleanup_context()).await;
     assert_eq!(report.result, Ok(()), "{report:?}");
     assert!(report.completed);
     assert_eq!(stored_keys(&sim), ["elsewhere/1"]);
