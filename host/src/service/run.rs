@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::config::{self, ServiceSettings, TenantStatus};
-use crate::http_client::{self, HttpClients};
+use crate::http_client::HttpClients;
 use crate::plugin_runtime::{PluginRuntime, RuntimeSettings, SandboxLimits};
 use crate::server::{self, HealthChecker, HealthTargets, HealthTenant, Listener, SyncHistory};
 use crate::telemetry::{ConnectorMetrics, Diagnostics};
@@ -63,9 +63,7 @@ pub async fn start(
         .map_err(|err| ServiceError::Setup(err.to_string()))?;
     let unique_metrics =
         UniqueMetrics::register(&registry).map_err(|err| ServiceError::Setup(err.to_string()))?;
-    let proxy = http_client::ProxySettings::from_env(|name| std::env::var(name).ok())
-        .map_err(|err| ServiceError::Setup(err.to_string()))?;
-    let clients = HttpClients::build(&proxy, settings.extra_ca_certs.as_deref())
+    let clients = HttpClients::build(&settings.proxy, settings.extra_ca_certs.as_deref())
         .map_err(|err| ServiceError::Setup(err.to_string()))?;
     let runtime = PluginRuntime::new(RuntimeSettings {
         limits: SandboxLimits::default(),
