@@ -211,10 +211,19 @@ fn proxy_errors_name_the_variable_at_fault() {
         vars.push((name, value));
         vars
     };
-    assert_eq!(variable_at_fault(&with("PROXY_PROTOCOL", "socks5")), "PROXY_PROTOCOL");
+    assert_eq!(
+        variable_at_fault(&with("PROXY_PROTOCOL", "socks5")),
+        "PROXY_PROTOCOL"
+    );
     assert_eq!(variable_at_fault(&with("PROXY_PORT", "0")), "PROXY_PORT");
-    assert_eq!(variable_at_fault(&with("PROXY_HOST", "proxy/path")), "PROXY_HOST");
-    assert_eq!(variable_at_fault(&with("PROXY_HEADERS", "[1]")), "PROXY_HEADERS");
+    assert_eq!(
+        variable_at_fault(&with("PROXY_HOST", "proxy/path")),
+        "PROXY_HOST"
+    );
+    assert_eq!(
+        variable_at_fault(&with("PROXY_HEADERS", "[1]")),
+        "PROXY_HEADERS"
+    );
 }
 
 #[test]

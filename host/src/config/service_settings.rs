@@ -290,12 +290,7 @@ impl EnvReader<'_> {
     }
 
     /// One of several words (case-insensitive); `default` when unset or invalid.
-    fn choice<T: Copy>(
-        &mut self,
-        variable: &'static str,
-        default: T,
-        options: &[(&str, T)],
-    ) -> T {
+    fn choice<T: Copy>(&mut self, variable: &'static str, default: T, options: &[(&str, T)]) -> T {
         let Some(value) = self.text(variable) else {
             return default;
         };

@@ -8,9 +8,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Instant;
 
+use connector_sim::Sim;
 use connector_sim::generator::{self, CorpusSpec};
 use connector_sim::scenario::{AttachmentSeed, ContentType, Scenario, ScopeSeed};
-use connector_sim::Sim;
 
 use crate::config::ServiceSettings;
 
@@ -39,7 +39,9 @@ pub enum DemoError {
 /// Runs the demo, printing to stdout.
 pub async fn demo(options: &ServiceOptions) -> Result<(), DemoError> {
     println!("Starting simulated Confluence Cloud, Confluence Data Center and Unique");
-    println!("  corpus: seed {SEED}, {SPACES} spaces x {PAGES_PER_SPACE} pages per instance, labels, page trees, attachments\n");
+    println!(
+        "  corpus: seed {SEED}, {SPACES} spaces x {PAGES_PER_SPACE} pages per instance, labels, page trees, attachments\n"
+    );
     let mut scenario = generator::generate(&CorpusSpec::new(SEED, SPACES, PAGES_PER_SPACE));
     scenario.unique.scopes.push(ScopeSeed {
         id: DC_ROOT_SCOPE.into(),
@@ -48,7 +50,9 @@ pub async fn demo(options: &ServiceOptions) -> Result<(), DemoError> {
         external_id: None,
     });
     let changes = pick_changes(&scenario)?;
-    let sim = Sim::start(scenario).await.map_err(|err| DemoError::Simulators(err.to_string()))?;
+    let sim = Sim::start(scenario)
+        .await
+        .map_err(|err| DemoError::Simulators(err.to_string()))?;
 
     let dir = tempfile::tempdir()?;
     write_tenants(dir.path(), &sim)?;
@@ -63,7 +67,9 @@ pub async fn demo(options: &ServiceOptions) -> Result<(), DemoError> {
     println!("1. First sync: everything labelled is new");
     cycle(&settings, options, &sim).await?;
 
-    println!("\n2. Changing the corpus: an edited page, a deleted page, an unlabelled page, a new attachment");
+    println!(
+        "\n2. Changing the corpus: an edited page, a deleted page, an unlabelled page, a new attachment"
+    );
     changes.apply(&sim)?;
     cycle(&settings, options, &sim).await?;
 
@@ -79,18 +85,27 @@ pub async fn demo(options: &ServiceOptions) -> Result<(), DemoError> {
     Ok(())
 }
 
-async fn cycle(settings: &ServiceSettings, options: &ServiceOptions, sim: &Sim) -> Result<(), DemoError> {
+async fn cycle(
+    settings: &ServiceSettings,
+    options: &ServiceOptions,
+    sim: &Sim,
+) -> Result<(), DemoError> {
     sim.reset_request_log();
     let started = Instant::now();
     let outcomes = sync_once(settings, options, None).await?;
     let counts = sim.request_counts();
     let (confluence, unique_writes) = request_totals(&counts);
-    println!("   {:<12} {:>7} {:>6} {:>7} {:>6} {:>8} {:>7}  result", "tenant", "pages+", "pages~", "attach+", "skip", "deleted", "failed");
+    println!(
+        "   {:<12} {:>7} {:>6} {:>7} {:>6} {:>8} {:>7}  result",
+        "tenant", "pages+", "pages~", "attach+", "skip", "deleted", "failed"
+    );
     for (tenant, outcome) in &outcomes {
         match outcome {
             CycleOutcome::Synced(report) => {
                 let s = &report.summary;
-                let result = report.failure().map_or("ok".to_string(), |why| format!("FAILED: {why}"));
+                let result = report
+                    .failure()
+                    .map_or("ok".to_string(), |why| format!("FAILED: {why}"));
                 println!(
                     "   {:<12} {:>7} {:>6} {:>7} {:>6} {:>8} {:>7}  {result}",
                     tenant,
@@ -102,7 +117,9 @@ async fn cycle(settings: &ServiceSettings, options: &ServiceOptions, sim: &Sim) 
                     s.pages_failed + s.attachments_failed + s.deletions_failed,
                 );
             }
-            CycleOutcome::Cleaned(report) => println!("   {tenant:<12} cleanup: {:?}", report.result),
+            CycleOutcome::Cleaned(report) => {
+                println!("   {tenant:<12} cleanup: {:?}", report.result)
+            }
             CycleOutcome::Idle => println!("   {tenant:<12} idle"),
         }
     }
@@ -117,13 +134,24 @@ async fn cycle(settings: &ServiceSettings, options: &ServiceOptions, sim: &Sim) 
 fn request_totals(counts: &BTreeMap<String, u64>) -> (u64, u64) {
     let confluence = counts
         .iter()
-        .filter(|(endpoint, _)| endpoint.contains("/rest/") || endpoint.contains("/api/v2/") || endpoint.contains("/download"))
+        .filter(|(endpoint, _)| {
+            endpoint.contains("/rest/")
+                || endpoint.contains("/api/v2/")
+                || endpoint.contains("/download")
+        })
         .map(|(_, count)| count)
         .sum();
     let writes = counts
         .iter()
         .filter(|(endpoint, _)| {
-            ["ContentUpsert", "ContentDeleteByContentIds", "scoped/upload", "PUT "].iter().any(|op| endpoint.contains(op))
+            [
+                "ContentUpsert",
+                "ContentDeleteByContentIds",
+                "scoped/upload",
+                "PUT ",
+            ]
+            .iter()
+            .any(|op| endpoint.contains(op))
         })
         .map(|(_, count)| count)
         .sum();
@@ -134,7 +162,9 @@ fn request_totals(counts: &BTreeMap<String, u64>) -> (u64, u64) {
 fn write_tenants(dir: &Path, sim: &Sim) -> std::io::Result<()> {
     let cloud_api = sim.cloud_api_base(generator::CLOUD_ID).unwrap_or_default();
     let cloud_site = sim.cloud_site_base(generator::CLOUD_ID).unwrap_or_default();
-    let dc_base = sim.dc_base_url(generator::DATA_CENTER_NAME).unwrap_or_default();
+    let dc_base = sim
+        .dc_base_url(generator::DATA_CENTER_NAME)
+        .unwrap_or_default();
     let cloud = format!(
         r#"confluence:
   instanceType: cloud
@@ -206,7 +236,10 @@ struct Changes {
 }
 
 fn pick_changes(scenario: &Scenario) -> Result<Changes, DemoError> {
-    let site = scenario.cloud.first().ok_or_else(|| DemoError::Corpus("no Cloud site".into()))?;
+    let site = scenario
+        .cloud
+        .first()
+        .ok_or_else(|| DemoError::Corpus("no Cloud site".into()))?;
     let labelled: Vec<(&str, &str)> = site
         .spaces
         .iter()
@@ -219,7 +252,9 @@ fn pick_changes(scenario: &Scenario) -> Result<Changes, DemoError> {
         .take(4)
         .collect();
     let [edited, deleted, unlabelled, with_new_attachment] = labelled.as_slice() else {
-        return Err(DemoError::Corpus("fewer than four pages labelled ai-ingest".into()));
+        return Err(DemoError::Corpus(
+            "fewer than four pages labelled ai-ingest".into(),
+        ));
     };
     Ok(Changes {
         edited: edited.0.into(),
@@ -233,10 +268,18 @@ impl Changes {
     fn apply(&self, sim: &Sim) -> Result<(), DemoError> {
         let cloud = generator::CLOUD_ID;
         let corpus = |err: connector_sim::server::MutationError| DemoError::Corpus(err.to_string());
-        sim.update_page_body(cloud, &self.edited, "<p>Edited for the demo.</p>").map_err(corpus)?;
+        sim.update_page_body(cloud, &self.edited, "<p>Edited for the demo.</p>")
+            .map_err(corpus)?;
         sim.delete_content(cloud, &self.deleted).map_err(corpus)?;
-        sim.remove_label(cloud, &self.unlabelled.0, &self.unlabelled.1).map_err(corpus)?;
-        let attachment = AttachmentSeed::text("att9000001", "demo-notes.txt", "text/plain", "Added by the demo.");
-        sim.put_attachment(cloud, &self.with_new_attachment, attachment).map_err(corpus)
+        sim.remove_label(cloud, &self.unlabelled.0, &self.unlabelled.1)
+            .map_err(corpus)?;
+        let attachment = AttachmentSeed::text(
+            "att9000001",
+            "demo-notes.txt",
+            "text/plain",
+            "Added by the demo.",
+        );
+        sim.put_attachment(cloud, &self.with_new_attachment, attachment)
+            .map_err(corpus)
     }
 }
