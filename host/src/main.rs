@@ -3,6 +3,7 @@
 
 mod cli;
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -97,7 +98,10 @@ fn settings_or_exit() -> Option<ServiceSettings> {
     }
 }
 
+/// The exit code of `sync --once`. On a terminal, also one summary line per tenant; otherwise
+/// stdout stays pure JSON log lines (each cycle's end line already carries its result).
 fn report_outcomes(outcomes: &[(String, CycleOutcome)]) -> ExitCode {
+    let on_terminal = std::io::stdout().is_terminal();
     let mut all_succeeded = true;
     for (tenant, outcome) in outcomes {
         let line = match outcome {
@@ -113,7 +117,9 @@ fn report_outcomes(outcomes: &[(String, CycleOutcome)]) -> ExitCode {
             CycleOutcome::Idle => format!("{tenant}: idle"),
         };
         all_succeeded &= outcome.succeeded();
-        println!("{line}");
+        if on_terminal {
+            println!("{line}");
+        }
     }
     if all_succeeded {
         ExitCode::SUCCESS

@@ -11,7 +11,7 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::config::{self, ServiceSettings, TenantStatus};
+use crate::config::{self, MetricsExporter, ServiceSettings, TenantStatus};
 use crate::http_client::HttpClients;
 use crate::plugin_runtime::{PluginRuntime, RuntimeSettings, SandboxLimits};
 use crate::server::{self, HealthChecker, HealthTargets, HealthTenant, Listener, SyncHistory};
@@ -145,14 +145,22 @@ pub async fn run(settings: ServiceSettings, options: ServiceOptions) -> Result<(
 
     let servers = CancellationToken::new();
     let api = server::bind(Listener::Api, server::api_address(&settings)).await?;
-    let metrics_listener =
-        server::bind(Listener::Metrics, server::metrics_address(&settings)).await?;
+    log_listening(Listener::Api, &api);
     let api_task = tokio::spawn(server::serve_api(api, health, servers.clone()));
-    let metrics_task = tokio::spawn(server::serve_metrics(
-        metrics_listener,
-        started.registry.clone(),
-        servers.clone(),
-    ));
+    // OTEL_METRICS_EXPORTER=none: no metrics listener at all.
+    let metrics_task = match settings.metrics.exporter {
+        MetricsExporter::Prometheus => {
+            let listener =
+                server::bind(Listener::Metrics, server::metrics_address(&settings)).await?;
+            log_listening(Listener::Metrics, &listener);
+            Some(tokio::spawn(server::serve_metrics(
+                listener,
+                started.registry.clone(),
+                servers.clone(),
+            )))
+        }
+        MetricsExporter::None => None,
+    };
 
     let cycles = CancellationToken::new();
     let tracker = TaskTracker::new();
@@ -188,9 +196,22 @@ pub async fn run(settings: ServiceSettings, options: ServiceOptions) -> Result<(
     }
     servers.cancel();
     let _ = api_task.await;
-    let _ = metrics_task.await;
+    if let Some(task) = metrics_task {
+        let _ = task.await;
+    }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Logs where a listener accepts connections (the real port when `PORT` or
+/// `OTEL_EXPORTER_PROMETHEUS_PORT` is 0).
+fn log_listening(which: Listener, listener: &tokio::net::TcpListener) {
+    match listener.local_addr() {
+        Ok(address) => tracing::info!(listener = %which, address = %address, "listening"),
+        Err(err) => {
+            tracing::warn!(listener = %which, error = %err, "listening on an unknown address")
+        }
+    }
 }
 
 async fn wait_for_shutdown_signal() {
