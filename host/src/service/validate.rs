@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::config;
+use crate::config::{self, Tenant};
 use crate::plugin_runtime::{PluginRuntime, RuntimeSettings};
 
 use super::plugins::load_catalog;
@@ -45,7 +45,7 @@ pub async fn validate(
         .extend(plugin_errors.iter().map(ToString::to_string));
     report.plugins = catalog.iter().map(|(_, plugin)| plugin.label()).collect();
 
-    match config::load_tenants(pattern, env) {
+    match config::load_tenants(pattern, &env) {
         Ok(loaded) => {
             report
                 .warnings
@@ -64,7 +64,26 @@ pub async fn validate(
             report
                 .errors
                 .extend(errors.errors.iter().map(ToString::to_string));
+            // The set is invalid, yet the files valid on their own still get their plugin
+            // checked, so one run lists every problem.
+            for tenant in tenants_valid_on_their_own(pattern, &env) {
+                report
+                    .errors
+                    .extend(check_tenant(&tenant, &catalog, &runtime).await);
+            }
         }
     }
     report
+}
+
+/// The tenants of the files under `pattern` that load without errors one by one.
+fn tenants_valid_on_their_own(pattern: &str, env: &impl Fn(&str) -> Option<String>) -> Vec<Tenant> {
+    let Ok(paths) = config::find_tenant_files(pattern) else {
+        return Vec::new();
+    };
+    paths
+        .iter()
+        .filter_map(|path| config::load_tenant_files(std::slice::from_ref(path), env).ok())
+        .flat_map(|loaded| loaded.tenants)
+        .collect()
 }

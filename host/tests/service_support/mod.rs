@@ -308,7 +308,10 @@ pub async fn run_to_end(mut command: Command) -> Finished {
 pub fn json_line(line: &str) -> Value {
     let value: Value = serde_json::from_str(line)
         .unwrap_or_else(|err| panic!("stdout line is not JSON ({err}): {line}"));
-    assert!(value.is_object(), "stdout line is not a JSON object: {line}");
+    assert!(
+        value.is_object(),
+        "stdout line is not a JSON object: {line}"
+    );
     value
 }
 
@@ -358,9 +361,7 @@ impl Running {
     /// Waits for a JSON line whose `msg` is `message`, returning it.
     pub async fn wait_for_message(&self, message: &str) -> Value {
         eventually(&format!("a log line `{message}`"), || async {
-            self.json()
-                .into_iter()
-                .find(|line| line["msg"] == message)
+            self.json().into_iter().find(|line| line["msg"] == message)
         })
         .await
     }
