@@ -53,7 +53,10 @@ async fn sync_once_syncs_a_cloud_and_a_data_center_tenant_and_exits_zero() {
         }
     }
     assert_eq!(
-        state.unique.scope("scope-dc").and_then(|s| s.external_id.as_deref()),
+        state
+            .unique
+            .scope("scope-dc")
+            .and_then(|s| s.external_id.as_deref()),
         Some("confc:data-center:dc-a-instance")
     );
     let lines = finished.json();
@@ -66,7 +69,9 @@ async fn sync_once_syncs_a_cloud_and_a_data_center_tenant_and_exits_zero() {
         assert_eq!(ends[0]["result"], "success");
     }
     assert!(
-        sim.request_log().count_matching("unique POST /oauth/v2/token") >= 1,
+        sim.request_log()
+            .count_matching("unique POST /oauth/v2/token")
+            >= 1,
         "the Data Center tenant fetched a Zitadel token"
     );
 }

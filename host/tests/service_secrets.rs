@@ -47,7 +47,10 @@ async fn issued_token_shape(sim: &Sim) -> usize {
     let token = answer["access_token"].as_str().expect("access_token");
     let (prefix, secret_part) = token.split_once('_').expect("issuer prefix");
     assert_eq!(prefix, "cloud");
-    assert!(secret_part.chars().all(|c| c.is_ascii_hexdigit()), "{token}");
+    assert!(
+        secret_part.chars().all(|c| c.is_ascii_hexdigit()),
+        "{token}"
+    );
     secret_part.len()
 }
 
@@ -75,7 +78,11 @@ async fn trace_logs_of_a_sync_hold_no_secret_and_are_pino_json_lines() {
     };
     tenants.write(
         "onprem",
-        &onprem.data_center(&sim, DC_PAT_NAME, "{ mode: pat, token: os.environ/DC_TOKEN }"),
+        &onprem.data_center(
+            &sim,
+            DC_PAT_NAME,
+            "{ mode: pat, token: os.environ/DC_TOKEN }",
+        ),
     );
     tenants.write(
         "legacy",
@@ -105,7 +112,11 @@ async fn trace_logs_of_a_sync_hold_no_secret_and_are_pino_json_lines() {
         assert_eq!(files_under(&state, root).len(), 2, "{root} synced");
     }
 
-    let output = format!("{}\n{}", finished.stdout.join("\n"), finished.stderr.join("\n"));
+    let output = format!(
+        "{}\n{}",
+        finished.stdout.join("\n"),
+        finished.stderr.join("\n")
+    );
     let forbidden = [
         ("Cloud client secret", CLOUD_CLIENT_SECRET.to_owned()),
         ("Zitadel client secret", ZITADEL_CLIENT_SECRET.to_owned()),
@@ -121,7 +132,10 @@ async fn trace_logs_of_a_sync_hold_no_secret_and_are_pino_json_lines() {
         ),
     ];
     for (what, value) in &forbidden {
-        assert!(!output.contains(value.as_str()), "the {what} appears in the output");
+        assert!(
+            !output.contains(value.as_str()),
+            "the {what} appears in the output"
+        );
     }
     for issuer in ["cloud", "dc", "zitadel"] {
         assert!(

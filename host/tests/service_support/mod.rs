@@ -475,3 +475,56 @@ pub fn files_under<'s>(state: &'s StateDump, root: &str) -> Vec<&'s FileDump> {
 pub fn with_message<'v>(lines: &'v [Value], message: &str) -> Vec<&'v Value> {
     lines.iter().filter(|line| line["msg"] == message).collect()
 }
+
+/// The sum of the samples of metric `name` (Prometheus text format) whose labels include every
+/// pair of `labels`; `None` when no sample matches.
+pub fn metric(scrape: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    let mut total = None;
+    for line in scrape.lines().filter(|line| !line.starts_with('#')) {
+        let (series, value) = match line.rsplit_once(' ') {
+            Some(parts) => parts,
+            None => continue,
+        };
+        let (metric_name, label_text) = match series.split_once('{') {
+            Some((metric_name, rest)) => (metric_name, rest.trim_end_matches('}')),
+            None => (series, ""),
+        };
+        if metric_name != name {
+            continue;
+        }
+        let matches = labels.iter().all(|(key, wanted)| {
+            label_text
+                .split(',')
+                .any(|pair| pair == format!("{key}=\"{wanted}\""))
+        });
+        if matches {
+            let value: f64 = value.parse().expect("a sample value");
+            total = Some(total.unwrap_or(0.0) + value);
+        }
+    }
+    total
+}
+
+/// GET `url`: the status and the body.
+pub async fn get(url: &str) -> (u16, String) {
+    let response = reqwest::get(url).await.expect("GET answers");
+    let status = response.status().as_u16();
+    (status, response.text().await.expect("a body"))
+}
+
+/// A fault on every request to `service` (e.g. `dc:dc-a`) answering `status`.
+pub fn failing_service(service: &str, status: u16) -> connector_sim::FaultRule {
+    connector_sim::FaultRule {
+        service: Some(service.to_owned()),
+        method: None,
+        path: "*".to_owned(),
+        operation: None,
+        key: None,
+        times: None,
+        action: connector_sim::FaultAction::Status {
+            status,
+            retry_after: None,
+            body: None,
+        },
+    }
+}
