@@ -528,3 +528,16 @@ pub fn failing_service(service: &str, status: u16) -> connector_sim::FaultRule {
         },
     }
 }
+
+/// A fault delaying every cluster-local upload (`PUT /ingestion/scoped/upload`) by `ms`.
+pub fn slow_uploads(ms: u64) -> connector_sim::FaultRule {
+    connector_sim::FaultRule {
+        service: Some("unique".to_owned()),
+        method: Some("PUT".to_owned()),
+        path: "*/scoped/upload".to_owned(),
+        operation: None,
+        key: None,
+        times: None,
+        action: connector_sim::FaultAction::Latency { ms },
+    }
+}
