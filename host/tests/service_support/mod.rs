@@ -380,6 +380,11 @@ impl Running {
         .await
     }
 
+    /// Whether the process has exited (without waiting).
+    pub fn has_exited(&mut self) -> bool {
+        self.child.try_wait().expect("poll the binary").is_some()
+    }
+
     /// Sends SIGTERM (through `kill`, as an orchestrator would).
     pub fn terminate(&self) {
         let status = std::process::Command::new("kill")
