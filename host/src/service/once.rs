@@ -21,12 +21,12 @@ pub async fn sync_once(
         .into_iter()
         .filter(|resources| only.is_none_or(|name| resources.tenant.name.as_str() == name))
         .collect();
-    if let Some(name) = only {
-        if tenants.is_empty() {
-            return Err(ServiceError::Setup(format!(
-                "no active or deleted tenant named `{name}` (inactive tenants and other shards' tenants do not run)"
-            )));
-        }
+    if let Some(name) = only
+        && tenants.is_empty()
+    {
+        return Err(ServiceError::Setup(format!(
+            "no active or deleted tenant named `{name}` (inactive tenants and other shards' tenants do not run)"
+        )));
     }
     let shutdown = CancellationToken::new();
     let interrupt = shutdown.clone();

@@ -97,11 +97,11 @@ pub async fn start(
     let mut problems = Vec::new();
     let mut health_tenants = Vec::new();
     for tenant in loaded.tenants {
-        if let Some(shard) = &settings.shard {
-            if !shard.owns(&tenant.name) {
-                tracing::info!(tenantName = %tenant.name, "tenant belongs to another shard");
-                continue;
-            }
+        if let Some(shard) = &settings.shard
+            && !shard.owns(&tenant.name)
+        {
+            tracing::info!(tenantName = %tenant.name, "tenant belongs to another shard");
+            continue;
         }
         if tenant.status == TenantStatus::Inactive {
             tracing::info!(tenantName = %tenant.name, "tenant is inactive: validated, not scheduled");

@@ -106,7 +106,7 @@ mod tests {
     use std::time::Duration;
 
     fn every_second() -> CronSchedule {
-        CronSchedule::parse("* * * * * *").unwrap()
+        CronSchedule::parse("* * * * * *").expect("a valid cron")
     }
 
     #[tokio::test]
@@ -135,7 +135,7 @@ mod tests {
         tracker.close();
         tokio::time::timeout(Duration::from_secs(2), tracker.wait())
             .await
-            .unwrap();
+            .expect("cycles stop on shutdown");
     }
 
     #[tokio::test]
@@ -164,7 +164,7 @@ mod tests {
         tracker.close();
         tokio::time::timeout(Duration::from_secs(4), tracker.wait())
             .await
-            .unwrap();
+            .expect("the running cycle finishes");
         assert!(!scheduled.is_running(), "the running cycle finished");
     }
 
