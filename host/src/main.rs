@@ -38,9 +38,7 @@ fn main() -> ExitCode {
     };
     runtime.block_on(async move {
         match cli.command.unwrap_or(Command::Run) {
-            Command::Validate { tenants } => {
-                run_validate(&tenants, options.plugin_dir.as_deref()).await
-            }
+            Command::Validate { tenants } => run_validate(&tenants, &options).await,
             Command::Run => {
                 let Some(settings) = settings_or_exit() else {
                     return ExitCode::from(EXIT_USAGE);
@@ -128,8 +126,8 @@ fn report_outcomes(outcomes: &[(String, CycleOutcome)]) -> ExitCode {
     }
 }
 
-async fn run_validate(pattern: &str, plugin_dir: Option<&std::path::Path>) -> ExitCode {
-    let report = validate(pattern, plugin_dir, |name| std::env::var(name).ok()).await;
+async fn run_validate(pattern: &str, options: &ServiceOptions) -> ExitCode {
+    let report = validate(pattern, options, |name| std::env::var(name).ok()).await;
     for warning in &report.warnings {
         println!("warning: {warning}");
     }

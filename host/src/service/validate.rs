@@ -1,12 +1,11 @@
 //! `confluence-connector validate`: every tenant file and every plugin checked, without network
 //! access; every problem printed, not just the first.
 
-use std::path::Path;
-
 use crate::config::{self, Tenant};
 use crate::plugin_runtime::{PluginRuntime, RuntimeSettings};
 
 use super::plugins::load_catalog;
+use super::run::ServiceOptions;
 use super::tenant_check::check_tenant;
 
 /// What a validation found.
@@ -25,21 +24,26 @@ impl ValidationReport {
     }
 }
 
-/// Validates the tenant files matching `pattern` and the plugins (first-party and `plugin_dir`).
+/// Validates the tenant files matching `pattern` and the plugins (first-party and
+/// `options.plugin_dir`; compiled plugins are cached in `options.plugin_cache_dir`).
 pub async fn validate(
     pattern: &str,
-    plugin_dir: Option<&Path>,
+    options: &ServiceOptions,
     env: impl Fn(&str) -> Option<String>,
 ) -> ValidationReport {
     let mut report = ValidationReport::default();
-    let runtime = match PluginRuntime::new(RuntimeSettings::default()) {
+    let settings = RuntimeSettings {
+        cache_dir: options.plugin_cache_dir.clone(),
+        ..RuntimeSettings::default()
+    };
+    let runtime = match PluginRuntime::new(settings) {
         Ok(runtime) => runtime,
         Err(err) => {
             report.errors.push(err.to_string());
             return report;
         }
     };
-    let (catalog, plugin_errors) = load_catalog(&runtime, plugin_dir).await;
+    let (catalog, plugin_errors) = load_catalog(&runtime, options.plugin_dir.as_deref()).await;
     report
         .errors
         .extend(plugin_errors.iter().map(ToString::to_string));
