@@ -103,3 +103,45 @@ async fn a_failing_tenant_makes_the_exit_code_non_zero_while_the_other_still_syn
     assert_eq!(finished_ok.len(), 1);
     assert_eq!(finished_ok[0]["tenantName"], "acme");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_once_with_a_tenant_runs_only_that_tenant_and_refuses_an_unknown_one() {
+    let sim = start_sim(scenario()).await;
+    let tenants = Tenants::new();
+    write_tenants(&sim, &tenants, "scope-dc");
+
+    let finished = run_to_end(connector(
+        &tenants,
+        &["sync", "--once", "--tenant", "onprem"],
+        &[],
+    ))
+    .await;
+    assert!(finished.status.success(), "{}", finished.transcript());
+    let state = sim.dump_state();
+    assert!(
+        files_under(&state, "scope-cloud").is_empty(),
+        "acme did not run"
+    );
+    assert_eq!(files_under(&state, "scope-dc").len(), 4);
+
+    let finished = run_to_end(connector(
+        &tenants,
+        &["sync", "--once", "--tenant", "nobody"],
+        &[],
+    ))
+    .await;
+    assert_eq!(
+        finished.status.code(),
+        Some(64),
+        "{}",
+        finished.transcript()
+    );
+    assert!(
+        finished
+            .stderr
+            .iter()
+            .any(|line| line.contains("no active or deleted tenant named `nobody`")),
+        "{}",
+        finished.transcript()
+    );
+}

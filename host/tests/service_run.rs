@@ -148,3 +148,33 @@ async fn run_serves_probe_health_and_metrics_and_health_fails_with_a_failing_ten
         finished.transcript()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_without_a_metrics_exporter_opens_no_metrics_listener() {
+    let sim = start_sim(scenario()).await;
+    let tenants = Tenants::new();
+    tenants.write(
+        "good",
+        &TenantFile::new("scope-good").data_center(
+            &sim,
+            "dc-good",
+            &format!("{{ mode: pat, token: {DC_PAT} }}"),
+        ),
+    );
+    let service = Running::spawn(&mut connector(
+        &tenants,
+        &["run"],
+        &[("OTEL_METRICS_EXPORTER", "none")],
+    ));
+    service.wait_for_message("service started").await;
+    let api = service.port("API").await;
+    assert_eq!(get(&format!("http://127.0.0.1:{api}/probe")).await.0, 200);
+    service.terminate();
+    let finished = service.wait(Duration::from_secs(40)).await;
+    assert!(finished.status.success(), "{}", finished.transcript());
+    let listeners: Vec<String> = with_message(&finished.json(), "listening")
+        .iter()
+        .map(|line| line["listener"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(listeners, ["API (/probe, /health)"]);
+}
