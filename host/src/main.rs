@@ -3,6 +3,7 @@
 
 mod cli;
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -21,19 +22,27 @@ const EXIT_USAGE: u8 = 64;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(err) => {
             eprintln!("cannot start the async runtime: {err}");
             return ExitCode::FAILURE;
         }
     };
-    let options = ServiceOptions { plugin_dir: cli.plugin_dir, plugin_cache_dir: cli.plugin_cache_dir };
+    let options = ServiceOptions {
+        plugin_dir: cli.plugin_dir,
+        plugin_cache_dir: cli.plugin_cache_dir,
+    };
     runtime.block_on(async move {
         match cli.command.unwrap_or(Command::Run) {
-            Command::Validate { tenants } => run_validate(&tenants, options.plugin_dir.as_deref()).await,
+            Command::Validate { tenants } => run_validate(&tenants, &options).await,
             Command::Run => {
-                let Some(settings) = settings_or_exit() else { return ExitCode::from(EXIT_USAGE) };
+                let Some(settings) = settings_or_exit() else {
+                    return ExitCode::from(EXIT_USAGE);
+                };
                 match run(settings, options).await {
                     Ok(()) => ExitCode::SUCCESS,
                     Err(err) => {
@@ -44,7 +53,9 @@ fn main() -> ExitCode {
                 }
             }
             Command::Sync { once: _, tenant } => {
-                let Some(settings) = settings_or_exit() else { return ExitCode::from(EXIT_USAGE) };
+                let Some(settings) = settings_or_exit() else {
+                    return ExitCode::from(EXIT_USAGE);
+                };
                 match sync_once(&settings, &options, tenant.as_deref()).await {
                     Ok(outcomes) => report_outcomes(&outcomes),
                     Err(err) => {
@@ -85,25 +96,38 @@ fn settings_or_exit() -> Option<ServiceSettings> {
     }
 }
 
+/// The exit code of `sync --once`. On a terminal, also one summary line per tenant; otherwise
+/// stdout stays pure JSON log lines (each cycle's end line already carries its result).
 fn report_outcomes(outcomes: &[(String, CycleOutcome)]) -> ExitCode {
+    let on_terminal = std::io::stdout().is_terminal();
     let mut all_succeeded = true;
     for (tenant, outcome) in outcomes {
         let line = match outcome {
             CycleOutcome::Synced(report) => match report.failure() {
-                None => format!("{tenant}: synced in {:.1} s: {:?}", report.duration.as_secs_f64(), report.summary),
+                None => format!(
+                    "{tenant}: synced in {:.1} s: {:?}",
+                    report.duration.as_secs_f64(),
+                    report.summary
+                ),
                 Some(why) => format!("{tenant}: FAILED: {why}"),
             },
             CycleOutcome::Cleaned(report) => format!("{tenant}: cleanup {:?}", report.result),
             CycleOutcome::Idle => format!("{tenant}: idle"),
         };
         all_succeeded &= outcome.succeeded();
-        println!("{line}");
+        if on_terminal {
+            println!("{line}");
+        }
     }
-    if all_succeeded { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+    if all_succeeded {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }
 
-async fn run_validate(pattern: &str, plugin_dir: Option<&std::path::Path>) -> ExitCode {
-    let report = validate(pattern, plugin_dir, |name| std::env::var(name).ok()).await;
+async fn run_validate(pattern: &str, options: &ServiceOptions) -> ExitCode {
+    let report = validate(pattern, options, |name| std::env::var(name).ok()).await;
     for warning in &report.warnings {
         println!("warning: {warning}");
     }
@@ -117,5 +141,9 @@ async fn run_validate(pattern: &str, plugin_dir: Option<&std::path::Path>) -> Ex
         report.errors.len(),
         report.warnings.len()
     );
-    if report.is_valid() { ExitCode::SUCCESS } else { ExitCode::from(EXIT_USAGE) }
+    if report.is_valid() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_USAGE)
+    }
 }

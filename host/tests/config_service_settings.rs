@@ -7,9 +7,11 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use connector_host::config::{
-    DiagnosticsDataPolicy, LogLevel, MetricsExporter, ProxyAuth, ProxyProtocol, ProxySettings,
-    ServiceSettings, ServiceSettingsErrors, ShardAssignment, TenantName,
+    DiagnosticsDataPolicy, LogLevel, MetricsExporter, ServiceSettings, ServiceSettingsError,
+    ServiceSettingsErrors, ShardAssignment, TenantName,
 };
+use connector_host::http_client::{HttpClients, ProxyMode, ProxySettings};
+use url::Url;
 
 const PATTERN: &str = "/app/tenant-configs/*-tenant-config.yaml";
 
@@ -53,7 +55,7 @@ fn only_the_pattern_is_required_and_everything_else_has_its_default() {
     assert_eq!(settings.metrics.host, IpAddr::V4(Ipv4Addr::UNSPECIFIED));
     assert_eq!(settings.metrics.port, 51350);
     assert_eq!(settings.metrics.exporter, MetricsExporter::Prometheus);
-    assert_eq!(settings.proxy, ProxySettings::None);
+    assert_eq!(settings.proxy, ProxySettings::none());
     assert_eq!(settings.extra_ca_certs, None);
     assert_eq!(settings.shard, None);
 }
@@ -127,7 +129,7 @@ fn fatal_means_errors_only_and_silent_means_off() {
 fn blank_values_count_as_unset() {
     let settings = settings(&with_pattern(&[("PORT", "  "), ("PROXY_HOST", "")])).expect("valid");
     assert_eq!(settings.port, 51349);
-    assert_eq!(settings.proxy, ProxySettings::None);
+    assert_eq!(settings.proxy, ProxySettings::none());
 }
 
 #[test]
@@ -165,7 +167,7 @@ fn any_proxy_variable_requires_the_auth_mode() {
             ("PROXY_PORT", "3128")
         ])),
         [
-            "PROXY_AUTH_MODE: is required when any PROXY_* variable is set (set: PROXY_HOST, PROXY_PORT)"
+            "PROXY_AUTH_MODE is required when another PROXY_* variable is set (PROXY_HOST, PROXY_PORT)"
         ]
     );
 }
@@ -173,38 +175,98 @@ fn any_proxy_variable_requires_the_auth_mode() {
 #[test]
 fn mode_none_means_no_proxy() {
     let settings = settings(&with_pattern(&[("PROXY_AUTH_MODE", "none")])).expect("valid");
-    assert_eq!(settings.proxy, ProxySettings::None);
+    assert_eq!(settings.proxy, ProxySettings::none());
+}
+
+#[test]
+fn proxy_errors_name_the_variable_at_fault() {
+    let variable_at_fault = |vars: &[(&str, &str)]| match settings(&with_pattern(vars)) {
+        Ok(settings) => panic!("expected a proxy error, got {settings:?}"),
+        Err(ServiceSettingsErrors(errors)) => match errors.as_slice() {
+            [ServiceSettingsError::Proxy { variable, .. }] => *variable,
+            other => panic!("expected one proxy error, got {other:?}"),
+        },
+    };
+    assert_eq!(variable_at_fault(&[("PROXY_HOST", "p")]), "PROXY_AUTH_MODE");
+    assert_eq!(
+        variable_at_fault(&[("PROXY_AUTH_MODE", "kerberos")]),
+        "PROXY_AUTH_MODE"
+    );
+    assert_eq!(
+        variable_at_fault(&[("PROXY_AUTH_MODE", "no_auth")]),
+        "PROXY_PROTOCOL"
+    );
+    let address = [
+        ("PROXY_AUTH_MODE", "no_auth"),
+        ("PROXY_PROTOCOL", "http"),
+        ("PROXY_HOST", "proxy.corp"),
+        ("PROXY_PORT", "3128"),
+    ];
+    let with = |name: &'static str, value: &'static str| {
+        let mut vars: Vec<(&str, &str)> = address
+            .iter()
+            .copied()
+            .filter(|(existing, _)| *existing != name)
+            .collect();
+        vars.push((name, value));
+        vars
+    };
+    assert_eq!(
+        variable_at_fault(&with("PROXY_PROTOCOL", "socks5")),
+        "PROXY_PROTOCOL"
+    );
+    assert_eq!(variable_at_fault(&with("PROXY_PORT", "0")), "PROXY_PORT");
+    assert_eq!(
+        variable_at_fault(&with("PROXY_HOST", "proxy/path")),
+        "PROXY_HOST"
+    );
+    assert_eq!(
+        variable_at_fault(&with("PROXY_HEADERS", "[1]")),
+        "PROXY_HEADERS"
+    );
+}
+
+#[test]
+fn proxy_problems_are_reported_with_the_other_variables() {
+    assert_eq!(
+        error_lines(&[("PORT", "http"), ("PROXY_AUTH_MODE", "no_auth")]),
+        [
+            "TENANT_CONFIG_PATH_PATTERN: is required",
+            "PORT: must be a port number 1-65535 (got \"http\")",
+            "PROXY_PROTOCOL is required when PROXY_AUTH_MODE is no_auth",
+        ]
+    );
 }
 
 #[test]
 fn no_auth_proxy_needs_protocol_host_and_port() {
     assert_eq!(
-        error_lines(&with_pattern(&[("PROXY_AUTH_MODE", "no_auth")])),
-        [
-            "PROXY_PROTOCOL: is required",
-            "PROXY_HOST: is required",
-            "PROXY_PORT: is required",
-        ]
+        error_lines(&with_pattern(&[
+            ("PROXY_AUTH_MODE", "no_auth"),
+            ("PROXY_PROTOCOL", "http"),
+            ("PROXY_HOST", "proxy.corp"),
+        ])),
+        ["PROXY_PORT is required when PROXY_AUTH_MODE is no_auth"]
     );
     let settings = settings(&with_pattern(&[
         ("PROXY_AUTH_MODE", "no_auth"),
         ("PROXY_PROTOCOL", "http"),
-        ("PROXY_HOST", "proxy.corp"),
+        ("PROXY_HOST", " proxy.corp "),
         ("PROXY_PORT", "3128"),
         ("PROXY_SSL_CA_BUNDLE_PATH", "/certs/proxy-ca.pem"),
     ]))
-    .expect("valid");
-    let ProxySettings::Proxy(proxy) = settings.proxy else {
-        panic!("a proxy")
-    };
-    assert_eq!(proxy.protocol, ProxyProtocol::Http);
-    assert_eq!(proxy.url(), "http://proxy.corp:3128");
-    assert_eq!(proxy.auth, ProxyAuth::None);
+    .expect("valid, values trimmed");
     assert_eq!(
-        proxy.ca_bundle_path,
+        settings.proxy.mode,
+        ProxyMode::NoAuth {
+            url: Url::parse("http://proxy.corp:3128").expect("url")
+        }
+    );
+    assert_eq!(
+        settings.proxy.ca_bundle_path,
         Some(PathBuf::from("/certs/proxy-ca.pem"))
     );
-    assert!(proxy.headers.is_empty());
+    assert!(settings.proxy.connect_headers.is_empty());
 }
 
 #[test]
@@ -218,18 +280,21 @@ fn username_password_proxy_needs_both_and_never_shows_the_password() {
     ];
     assert_eq!(
         error_lines(&with_pattern(&base)),
-        ["PROXY_PASSWORD: is required"]
+        ["PROXY_PASSWORD is required when PROXY_AUTH_MODE is username_password"]
     );
     let mut vars = with_pattern(&base);
     vars.push(("PROXY_PASSWORD", "proxy-pass-31ab"));
     let settings = settings(&vars).expect("valid");
     assert!(!format!("{settings:?}").contains("proxy-pass-31ab"));
-    let ProxySettings::Proxy(proxy) = settings.proxy else {
-        panic!("a proxy")
+    let ProxyMode::UsernamePassword {
+        url,
+        username,
+        password,
+    } = settings.proxy.mode
+    else {
+        panic!("username_password, got {:?}", settings.proxy.mode)
     };
-    let ProxyAuth::UsernamePassword { username, password } = proxy.auth else {
-        panic!("username_password")
-    };
+    assert_eq!(url.as_str(), "https://proxy.corp:8443/");
     assert_eq!(username, "svc");
     assert_eq!(password.expose(), "proxy-pass-31ab");
 }
@@ -244,30 +309,28 @@ fn ssl_tls_proxy_needs_certificate_and_key() {
     ];
     assert_eq!(
         error_lines(&with_pattern(&base)),
-        [
-            "PROXY_SSL_CERT_PATH: is required",
-            "PROXY_SSL_KEY_PATH: is required"
-        ]
+        ["PROXY_SSL_CERT_PATH is required when PROXY_AUTH_MODE is ssl_tls"]
     );
     let mut vars = with_pattern(&base);
     vars.extend([
         ("PROXY_SSL_CERT_PATH", "/app/proxy-certs/tls.crt"),
         ("PROXY_SSL_KEY_PATH", "/app/proxy-certs/tls.key"),
     ]);
-    let ProxySettings::Proxy(proxy) = settings(&vars).expect("valid").proxy else {
-        panic!("a proxy")
+    let settings = settings(&vars).expect("valid");
+    let ProxyMode::SslTls {
+        client_cert_path,
+        client_key_path,
+        ..
+    } = settings.proxy.mode
+    else {
+        panic!("ssl_tls, got {:?}", settings.proxy.mode)
     };
-    assert_eq!(
-        proxy.auth,
-        ProxyAuth::ClientCertificate {
-            cert_path: PathBuf::from("/app/proxy-certs/tls.crt"),
-            key_path: PathBuf::from("/app/proxy-certs/tls.key"),
-        }
-    );
+    assert_eq!(client_cert_path, PathBuf::from("/app/proxy-certs/tls.crt"));
+    assert_eq!(client_key_path, PathBuf::from("/app/proxy-certs/tls.key"));
 }
 
 #[test]
-fn proxy_headers_are_a_json_object_of_strings() {
+fn proxy_headers_are_a_json_object_of_strings_never_echoed() {
     let base = [
         ("PROXY_AUTH_MODE", "no_auth"),
         ("PROXY_PROTOCOL", "http"),
@@ -279,54 +342,45 @@ fn proxy_headers_are_a_json_object_of_strings() {
         "PROXY_HEADERS",
         r#"{"X-Proxy-Header":"value","X-Team":"search"}"#,
     ));
-    let ProxySettings::Proxy(proxy) = settings(&vars).expect("valid").proxy else {
-        panic!("a proxy")
-    };
+    let settings = settings(&vars).expect("valid");
     assert_eq!(
-        proxy.headers.get("X-Proxy-Header").map(String::as_str),
-        Some("value")
+        settings.proxy.connect_headers,
+        [
+            ("X-Proxy-Header".to_owned(), "value".to_owned()),
+            ("X-Team".to_owned(), "search".to_owned())
+        ]
     );
-    assert_eq!(proxy.headers.len(), 2);
 
-    for (headers, expected) in [
-        (
-            "X-Proxy-Header: value",
-            "PROXY_HEADERS: must be a JSON object whose values are strings, e.g. {\"X-Proxy-Header\":\"value\"}",
-        ),
-        (
-            r#"{"X-Retries": 3}"#,
-            "PROXY_HEADERS: must be a JSON object whose values are strings, e.g. {\"X-Proxy-Header\":\"value\"} (`X-Retries` is not a string)",
-        ),
-        (
-            r#"{"Bad Header": "v"}"#,
-            "PROXY_HEADERS: `Bad Header` is not a valid HTTP header name and value",
-        ),
+    for headers in [
+        "X-Proxy-Header: secret-value",
+        r#"{"X-Retries": 3, "X-Token": "secret-value"}"#,
     ] {
         let mut vars = with_pattern(&base);
         vars.push(("PROXY_HEADERS", headers));
-        assert_eq!(error_lines(&vars), [expected], "{headers}");
+        let lines = error_lines(&vars);
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        assert!(
+            lines[0].starts_with("PROXY_HEADERS must be a JSON object of string values"),
+            "{lines:?}"
+        );
+        assert!(!lines[0].contains("secret-value"), "{lines:?}");
     }
 }
 
 #[test]
-fn unknown_proxy_mode_and_protocol_are_errors() {
+fn a_proxy_header_that_is_no_http_header_stops_the_clients_naming_it() {
+    let mut vars = with_pattern(&[
+        ("PROXY_AUTH_MODE", "no_auth"),
+        ("PROXY_PROTOCOL", "http"),
+        ("PROXY_HOST", "proxy.corp"),
+        ("PROXY_PORT", "3128"),
+    ]);
+    vars.push(("PROXY_HEADERS", r#"{"Bad Header": "v"}"#));
+    let settings = settings(&vars).expect("a JSON object of strings");
+    let error = HttpClients::build(&settings.proxy, None).expect_err("invalid header name");
     assert_eq!(
-        error_lines(&with_pattern(&[("PROXY_AUTH_MODE", "kerberos")])),
-        [
-            "PROXY_AUTH_MODE: must be one of none, no_auth, username_password, ssl_tls (got \"kerberos\")"
-        ]
-    );
-    assert_eq!(
-        error_lines(&with_pattern(&[
-            ("PROXY_AUTH_MODE", "no_auth"),
-            ("PROXY_PROTOCOL", "socks5"),
-            ("PROXY_HOST", "proxy.corp"),
-            ("PROXY_PORT", "0"),
-        ])),
-        [
-            "PROXY_PROTOCOL: must be one of http, https (got \"socks5\")",
-            "PROXY_PORT: must be a port number 1-65535 (got \"0\")",
-        ]
+        error.to_string(),
+        "proxy header `Bad Header`: not a valid header name"
     );
 }
 

@@ -10,7 +10,6 @@ mod diagnostics;
 mod http_url;
 mod loader;
 mod names;
-mod proxy_settings;
 mod schedule;
 mod schema;
 mod secret_ref;
@@ -24,7 +23,6 @@ pub use loader::{
     LoadedTenants, find_tenant_files, glob_base_directory, load_tenant_files, load_tenants,
 };
 pub use names::{IDENTIFIER_RULE, IdentifierError, PluginId, TENANT_FILE_SUFFIX, TenantName};
-pub use proxy_settings::{ProxyAuth, ProxyProtocol, ProxyServer, ProxySettings};
 pub use schedule::{CronSchedule, CronScheduleError, DEFAULT_SCAN_INTERVAL_CRON};
 pub use schema::{
     DEFAULT_ALLOWED_MIME_TYPES, DEFAULT_MAX_FILE_SIZE_MB, DEFAULT_PLUGIN_RATE_LIMIT_PER_MINUTE,

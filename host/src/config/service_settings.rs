@@ -13,7 +13,7 @@ use std::time::Duration;
 use tracing::level_filters::LevelFilter;
 
 use super::names::TenantName;
-use super::proxy_settings::{self, ProxySettings};
+use crate::http_client::{ProxyConfigError, ProxySettings};
 
 /// One environment variable breaking its rule.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -24,6 +24,12 @@ pub enum ServiceSettingsError {
     Invalid {
         variable: &'static str,
         rule: String,
+    },
+    /// The `PROXY_*` group does not describe a usable proxy. The message names the variable.
+    #[error("{error}")]
+    Proxy {
+        variable: &'static str,
+        error: ProxyConfigError,
     },
 }
 
@@ -58,6 +64,7 @@ pub struct ServiceSettings {
     pub diagnostics_data_policy: DiagnosticsDataPolicy,
     pub health: HealthSettings,
     pub metrics: MetricsSettings,
+    /// The `PROXY_*` group (operations §5); no proxy when none of them is set.
     pub proxy: ProxySettings,
     /// `EXTRA_CA_CERTS`: a PEM bundle added to the system roots for outbound TLS.
     pub extra_ca_certs: Option<PathBuf>,
@@ -231,7 +238,7 @@ impl ServiceSettings {
                 .port("OTEL_EXPORTER_PROMETHEUS_PORT")
                 .unwrap_or(DEFAULT_METRICS_PORT),
         };
-        let proxy = proxy_settings::read(&mut env);
+        let proxy = env.proxy();
         let extra_ca_certs = env.text("EXTRA_CA_CERTS").map(PathBuf::from);
         let shard = env.shard();
 
@@ -246,7 +253,7 @@ impl ServiceSettings {
             diagnostics_data_policy,
             health,
             metrics,
-            proxy: proxy.unwrap_or(ProxySettings::None),
+            proxy: proxy.unwrap_or_else(ProxySettings::none),
             extra_ca_certs,
             shard,
         })
@@ -254,24 +261,20 @@ impl ServiceSettings {
 }
 
 /// Reads variables and collects the problems found.
-pub(super) struct EnvReader<'e> {
+struct EnvReader<'e> {
     lookup: &'e dyn Fn(&str) -> Option<String>,
     errors: Vec<ServiceSettingsError>,
 }
 
 impl EnvReader<'_> {
     /// The trimmed value; blank counts as unset.
-    pub(super) fn text(&self, variable: &str) -> Option<String> {
+    fn text(&self, variable: &str) -> Option<String> {
         (self.lookup)(variable)
             .map(|value| value.trim().to_owned())
             .filter(|value| !value.is_empty())
     }
 
-    pub(super) fn is_set(&self, variable: &str) -> bool {
-        self.text(variable).is_some()
-    }
-
-    pub(super) fn required_text(&mut self, variable: &'static str) -> Option<String> {
+    fn required_text(&mut self, variable: &'static str) -> Option<String> {
         let value = self.text(variable);
         if value.is_none() {
             self.errors.push(ServiceSettingsError::Missing { variable });
@@ -279,7 +282,7 @@ impl EnvReader<'_> {
         value
     }
 
-    pub(super) fn invalid(&mut self, variable: &'static str, rule: impl Into<String>) {
+    fn invalid(&mut self, variable: &'static str, rule: impl Into<String>) {
         self.errors.push(ServiceSettingsError::Invalid {
             variable,
             rule: rule.into(),
@@ -287,12 +290,7 @@ impl EnvReader<'_> {
     }
 
     /// One of several words (case-insensitive); `default` when unset or invalid.
-    pub(super) fn choice<T: Copy>(
-        &mut self,
-        variable: &'static str,
-        default: T,
-        options: &[(&str, T)],
-    ) -> T {
+    fn choice<T: Copy>(&mut self, variable: &'static str, default: T, options: &[(&str, T)]) -> T {
         let Some(value) = self.text(variable) else {
             return default;
         };
@@ -311,7 +309,7 @@ impl EnvReader<'_> {
     }
 
     /// A port number 1–65535; `None` when unset or invalid.
-    pub(super) fn port(&mut self, variable: &'static str) -> Option<u16> {
+    fn port(&mut self, variable: &'static str) -> Option<u16> {
         let value = self.text(variable)?;
         match value.parse::<u16>() {
             Ok(port) if port > 0 => Some(port),
@@ -364,6 +362,21 @@ impl EnvReader<'_> {
             self.invalid(variable, format!("must be an IP address (got {value:?})"));
             default
         })
+    }
+
+    /// The `PROXY_*` group, read by the HTTP clients' own parser (trimmed, blank as unset);
+    /// `None` when invalid (the problem is recorded).
+    fn proxy(&mut self) -> Option<ProxySettings> {
+        match ProxySettings::from_env(|name| self.text(name)) {
+            Ok(proxy) => Some(proxy),
+            Err(error) => {
+                self.errors.push(ServiceSettingsError::Proxy {
+                    variable: error.variable(),
+                    error,
+                });
+                None
+            }
+        }
     }
 
     /// `SHARD_INDEX` and `SHARD_COUNT`: both or neither, index below count.

@@ -89,10 +89,27 @@ pub enum ProxyConfigError {
     InvalidProtocol { value: String },
     #[error("PROXY_PORT `{value}` is not a port number (1-65535)")]
     InvalidPort { value: String },
-    #[error("proxy address `{address}` is not a valid URL: {reason}")]
+    #[error(
+        "proxy address `{address}` (PROXY_PROTOCOL://PROXY_HOST:PROXY_PORT) is not a valid URL: {reason}"
+    )]
     InvalidAddress { address: String, reason: String },
     #[error("PROXY_HEADERS must be a JSON object of string values: {reason}")]
     InvalidHeaders { reason: &'static str },
+}
+
+impl ProxyConfigError {
+    /// The variable at fault (for an invalid address, `PROXY_HOST`: protocol and port are
+    /// checked on their own before the address is built).
+    pub fn variable(&self) -> &'static str {
+        match self {
+            Self::MissingAuthMode { .. } | Self::UnknownAuthMode { .. } => "PROXY_AUTH_MODE",
+            Self::Missing { name, .. } => name,
+            Self::InvalidProtocol { .. } => "PROXY_PROTOCOL",
+            Self::InvalidPort { .. } => "PROXY_PORT",
+            Self::InvalidAddress { .. } => "PROXY_HOST",
+            Self::InvalidHeaders { .. } => "PROXY_HEADERS",
+        }
+    }
 }
 
 impl ProxySettings {

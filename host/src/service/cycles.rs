@@ -40,7 +40,9 @@ pub async fn run_once(resources: &TenantResources, shutdown: &CancellationToken)
     async {
         match resources.tenant.status {
             TenantStatus::Inactive => CycleOutcome::Idle,
-            TenantStatus::Deleted => CycleOutcome::Cleaned(sync::run_cleanup(&resources.cleanup_context()).await),
+            TenantStatus::Deleted => {
+                CycleOutcome::Cleaned(sync::run_cleanup(&resources.cleanup_context()).await)
+            }
             TenantStatus::Active => match resources.cycle_context() {
                 Some(context) => CycleOutcome::Synced(sync::run_cycle(&context, shutdown).await),
                 None => CycleOutcome::Idle,
@@ -53,7 +55,11 @@ pub async fn run_once(resources: &TenantResources, shutdown: &CancellationToken)
 
 /// The scheduler's job for a tenant: a run whose result feeds the health window (cleanups and
 /// idle runs are not recorded, sync-flow §11 and operations §6.2).
-pub fn cycle_job(resources: TenantResources, history: Arc<SyncHistory>, shutdown: CancellationToken) -> CycleJob {
+pub fn cycle_job(
+    resources: TenantResources,
+    history: Arc<SyncHistory>,
+    shutdown: CancellationToken,
+) -> CycleJob {
     let resources = Arc::new(resources);
     Arc::new(move || {
         let resources = resources.clone();
@@ -70,7 +76,11 @@ pub fn cycle_job(resources: TenantResources, history: Arc<SyncHistory>, shutdown
 impl TenantResources {
     /// The context of a deleted tenant's cleanup.
     pub fn cleanup_context(&self) -> CleanupContext {
-        CleanupContext { tenant: self.tenant.clone(), unique: self.unique.clone(), metrics: self.metrics.clone() }
+        CleanupContext {
+            tenant: self.tenant.clone(),
+            unique: self.unique.clone(),
+            metrics: self.metrics.clone(),
+        }
     }
 
     /// The context of a sync cycle; `None` when the tenant has no plugin (deleted tenants).

@@ -8,9 +8,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Instant;
 
+use connector_sim::Sim;
 use connector_sim::generator::{self, CorpusSpec};
 use connector_sim::scenario::{AttachmentSeed, ContentType, Scenario, ScopeSeed};
-use connector_sim::Sim;
 
 use crate::config::ServiceSettings;
 
@@ -42,7 +42,9 @@ pub async fn demo(options: &ServiceOptions) -> Result<(), DemoError> {
     println!("  corpus: seed {SEED}, {SPACES} spaces x {PAGES_PER_SPACE} pages per instance, labels, page trees, attachments\n");
     let scenario = demo_scenario(SEED, SPACES, PAGES_PER_SPACE);
     let changes = pick_changes(&scenario)?;
-    let sim = Sim::start(scenario).await.map_err(|err| DemoError::Simulators(err.to_string()))?;
+    let sim = Sim::start(scenario)
+        .await
+        .map_err(|err| DemoError::Simulators(err.to_string()))?;
 
     let dir = tempfile::tempdir()?;
     write_tenants(dir.path(), &sim)?;
@@ -57,7 +59,9 @@ pub async fn demo(options: &ServiceOptions) -> Result<(), DemoError> {
     println!("1. First sync: everything labelled is new");
     cycle(&settings, options, &sim).await?;
 
-    println!("\n2. Changing the corpus: an edited page, a deleted page, an unlabelled page, a new attachment");
+    println!(
+        "\n2. Changing the corpus: an edited page, a deleted page, an unlabelled page, a new attachment"
+    );
     changes.apply(&sim)?;
     cycle(&settings, options, &sim).await?;
 
@@ -92,12 +96,17 @@ async fn cycle(settings: &ServiceSettings, options: &ServiceOptions, sim: &Sim) 
     let outcomes = sync_once(settings, options, None).await?;
     let counts = sim.request_counts();
     let (confluence, unique_writes) = request_totals(&counts);
-    println!("   {:<12} {:>7} {:>6} {:>7} {:>6} {:>8} {:>7}  result", "tenant", "pages+", "pages~", "attach+", "skip", "deleted", "failed");
+    println!(
+        "   {:<12} {:>7} {:>6} {:>7} {:>6} {:>8} {:>7}  result",
+        "tenant", "pages+", "pages~", "attach+", "skip", "deleted", "failed"
+    );
     for (tenant, outcome) in &outcomes {
         match outcome {
             CycleOutcome::Synced(report) => {
                 let s = &report.summary;
-                let result = report.failure().map_or("ok".to_string(), |why| format!("FAILED: {why}"));
+                let result = report
+                    .failure()
+                    .map_or("ok".to_string(), |why| format!("FAILED: {why}"));
                 println!(
                     "   {:<12} {:>7} {:>6} {:>7} {:>6} {:>8} {:>7}  {result}",
                     tenant,
@@ -109,7 +118,9 @@ async fn cycle(settings: &ServiceSettings, options: &ServiceOptions, sim: &Sim) 
                     s.pages_failed + s.attachments_failed + s.deletions_failed,
                 );
             }
-            CycleOutcome::Cleaned(report) => println!("   {tenant:<12} cleanup: {:?}", report.result),
+            CycleOutcome::Cleaned(report) => {
+                println!("   {tenant:<12} cleanup: {:?}", report.result)
+            }
             CycleOutcome::Idle => println!("   {tenant:<12} idle"),
         }
     }
@@ -124,13 +135,24 @@ async fn cycle(settings: &ServiceSettings, options: &ServiceOptions, sim: &Sim) 
 fn request_totals(counts: &BTreeMap<String, u64>) -> (u64, u64) {
     let confluence = counts
         .iter()
-        .filter(|(endpoint, _)| endpoint.contains("/rest/") || endpoint.contains("/api/v2/") || endpoint.contains("/download"))
+        .filter(|(endpoint, _)| {
+            endpoint.contains("/rest/")
+                || endpoint.contains("/api/v2/")
+                || endpoint.contains("/download")
+        })
         .map(|(_, count)| count)
         .sum();
     let writes = counts
         .iter()
         .filter(|(endpoint, _)| {
-            ["ContentUpsert", "ContentDeleteByContentIds", "scoped/upload", "PUT "].iter().any(|op| endpoint.contains(op))
+            [
+                "ContentUpsert",
+                "ContentDeleteByContentIds",
+                "scoped/upload",
+                "PUT ",
+            ]
+            .iter()
+            .any(|op| endpoint.contains(op))
         })
         .map(|(_, count)| count)
         .sum();
@@ -143,7 +165,9 @@ fn request_totals(counts: &BTreeMap<String, u64>) -> (u64, u64) {
 pub fn write_tenants(dir: &Path, sim: &Sim) -> std::io::Result<()> {
     let cloud_api = sim.cloud_api_base(generator::CLOUD_ID).unwrap_or_default();
     let cloud_site = sim.cloud_site_base(generator::CLOUD_ID).unwrap_or_default();
-    let dc_base = sim.dc_base_url(generator::DATA_CENTER_NAME).unwrap_or_default();
+    let dc_base = sim
+        .dc_base_url(generator::DATA_CENTER_NAME)
+        .unwrap_or_default();
     let cloud = format!(
         r#"confluence:
   instanceType: cloud
@@ -215,7 +239,10 @@ struct Changes {
 }
 
 fn pick_changes(scenario: &Scenario) -> Result<Changes, DemoError> {
-    let site = scenario.cloud.first().ok_or_else(|| DemoError::Corpus("no Cloud site".into()))?;
+    let site = scenario
+        .cloud
+        .first()
+        .ok_or_else(|| DemoError::Corpus("no Cloud site".into()))?;
     let labelled: Vec<(&str, &str)> = site
         .spaces
         .iter()
@@ -228,7 +255,9 @@ fn pick_changes(scenario: &Scenario) -> Result<Changes, DemoError> {
         .take(4)
         .collect();
     let [edited, deleted, unlabelled, with_new_attachment] = labelled.as_slice() else {
-        return Err(DemoError::Corpus("fewer than four pages labelled ai-ingest".into()));
+        return Err(DemoError::Corpus(
+            "fewer than four pages labelled ai-ingest".into(),
+        ));
     };
     Ok(Changes {
         edited: edited.0.into(),
@@ -242,10 +271,18 @@ impl Changes {
     fn apply(&self, sim: &Sim) -> Result<(), DemoError> {
         let cloud = generator::CLOUD_ID;
         let corpus = |err: connector_sim::server::MutationError| DemoError::Corpus(err.to_string());
-        sim.update_page_body(cloud, &self.edited, "<p>Edited for the demo.</p>").map_err(corpus)?;
+        sim.update_page_body(cloud, &self.edited, "<p>Edited for the demo.</p>")
+            .map_err(corpus)?;
         sim.delete_content(cloud, &self.deleted).map_err(corpus)?;
-        sim.remove_label(cloud, &self.unlabelled.0, &self.unlabelled.1).map_err(corpus)?;
-        let attachment = AttachmentSeed::text("att9000001", "demo-notes.txt", "text/plain", "Added by the demo.");
-        sim.put_attachment(cloud, &self.with_new_attachment, attachment).map_err(corpus)
+        sim.remove_label(cloud, &self.unlabelled.0, &self.unlabelled.1)
+            .map_err(corpus)?;
+        let attachment = AttachmentSeed::text(
+            "att9000001",
+            "demo-notes.txt",
+            "text/plain",
+            "Added by the demo.",
+        );
+        sim.put_attachment(cloud, &self.with_new_attachment, attachment)
+            .map_err(corpus)
     }
 }

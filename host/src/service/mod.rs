@@ -6,6 +6,7 @@ pub mod cycles;
 pub mod demo;
 pub mod once;
 pub mod plugins;
+pub mod progress;
 pub mod reload;
 pub mod run;
 pub mod scheduler;

@@ -1,11 +1,13 @@
 //! `confluence-connector sync --once`: one cycle per tenant this replica owns (or one named
 //! tenant), all tenants at once, then exit. The exit code says whether every cycle succeeded.
+//! On a terminal, a live progress line shows each tenant's phase and items.
 
 use tokio_util::sync::CancellationToken;
 
 use crate::config::ServiceSettings;
 
 use super::cycles::{CycleOutcome, run_once};
+use super::progress::ProgressLine;
 use super::run::{ServiceError, ServiceOptions, start};
 
 /// Runs one cycle of every owned tenant (or only `only`) and returns each outcome by tenant.
@@ -21,12 +23,12 @@ pub async fn sync_once(
         .into_iter()
         .filter(|resources| only.is_none_or(|name| resources.tenant.name.as_str() == name))
         .collect();
-    if let Some(name) = only {
-        if tenants.is_empty() {
-            return Err(ServiceError::Setup(format!(
-                "no active or deleted tenant named `{name}` (inactive tenants and other shards' tenants do not run)"
-            )));
-        }
+    if let Some(name) = only
+        && tenants.is_empty()
+    {
+        return Err(ServiceError::Setup(format!(
+            "no active or deleted tenant named `{name}` (inactive tenants and other shards' tenants do not run)"
+        )));
     }
     let shutdown = CancellationToken::new();
     let interrupt = shutdown.clone();
@@ -36,9 +38,17 @@ pub async fn sync_once(
             interrupt.cancel();
         }
     });
+    let names = tenants
+        .iter()
+        .map(|resources| resources.tenant.name.to_string());
+    let progress = ProgressLine::start_on_terminal(started.registry, names.collect());
     let runs = tenants.iter().map(|resources| async {
         let outcome = run_once(resources, &shutdown).await;
         (resources.tenant.name.to_string(), outcome)
     });
-    Ok(futures::future::join_all(runs).await)
+    let outcomes = futures::future::join_all(runs).await;
+    if let Some(progress) = progress {
+        progress.finish().await;
+    }
+    Ok(outcomes)
 }

@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::config::{self, MetricsExporter, ServiceSettings, Tenant, TenantStatus};
-use crate::http_client::{self, HttpClients};
+use crate::http_client::HttpClients;
 use crate::plugin_runtime::{PluginCatalog, PluginRuntime, RuntimeSettings, SandboxLimits};
 use crate::server::{self, HealthChecker, HealthTargets, Listener, SyncHistory};
 use crate::telemetry::{ConnectorMetrics, Diagnostics};
@@ -67,9 +67,7 @@ pub async fn prepare(settings: &ServiceSettings, options: &ServiceOptions) -> Re
     let registry = Registry::new();
     let metrics = ConnectorMetrics::register(&registry).map_err(|err| ServiceError::Setup(err.to_string()))?;
     let unique_metrics = UniqueMetrics::register(&registry).map_err(|err| ServiceError::Setup(err.to_string()))?;
-    let proxy = http_client::ProxySettings::from_env(|name| std::env::var(name).ok())
-        .map_err(|err| ServiceError::Setup(err.to_string()))?;
-    let clients = HttpClients::build(&proxy, settings.extra_ca_certs.as_deref())
+    let clients = HttpClients::build(&settings.proxy, settings.extra_ca_certs.as_deref())
         .map_err(|err| ServiceError::Setup(err.to_string()))?;
     let runtime = PluginRuntime::new(RuntimeSettings {
         limits: SandboxLimits::default(),
@@ -141,11 +139,19 @@ pub async fn run(settings: ServiceSettings, options: ServiceOptions) -> Result<(
 
     let servers = CancellationToken::new();
     let api = server::bind(Listener::Api, server::api_address(&settings)).await?;
+    log_listening(Listener::Api, &api);
     let api_task = tokio::spawn(server::serve_api(api, health, servers.clone()));
+    // OTEL_METRICS_EXPORTER=none: no metrics listener at all.
     let metrics_task = match settings.metrics.exporter {
         MetricsExporter::Prometheus => {
-            let listener = server::bind(Listener::Metrics, server::metrics_address(&settings)).await?;
-            Some(tokio::spawn(server::serve_metrics(listener, prepared.registry.clone(), servers.clone())))
+            let listener =
+                server::bind(Listener::Metrics, server::metrics_address(&settings)).await?;
+            log_listening(Listener::Metrics, &listener);
+            Some(tokio::spawn(server::serve_metrics(
+                listener,
+                prepared.registry.clone(),
+                servers.clone(),
+            )))
         }
         MetricsExporter::None => None,
     };
@@ -186,6 +192,17 @@ pub async fn run(settings: ServiceSettings, options: ServiceOptions) -> Result<(
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Logs where a listener accepts connections (the real port when `PORT` or
+/// `OTEL_EXPORTER_PROMETHEUS_PORT` is 0).
+fn log_listening(which: Listener, listener: &tokio::net::TcpListener) {
+    match listener.local_addr() {
+        Ok(address) => tracing::info!(listener = %which, address = %address, "listening"),
+        Err(err) => {
+            tracing::warn!(listener = %which, error = %err, "listening on an unknown address")
+        }
+    }
 }
 
 async fn wait_for_shutdown_signal() {

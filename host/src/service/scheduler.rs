@@ -127,7 +127,7 @@ mod tests {
     use std::time::Duration;
 
     fn every_second() -> CronSchedule {
-        CronSchedule::parse("* * * * * *").unwrap()
+        CronSchedule::parse("* * * * * *").expect("a valid cron")
     }
 
     #[tokio::test]
@@ -156,7 +156,7 @@ mod tests {
         tracker.close();
         tokio::time::timeout(Duration::from_secs(2), tracker.wait())
             .await
-            .unwrap();
+            .expect("cycles stop on shutdown");
     }
 
     #[tokio::test]
@@ -185,7 +185,7 @@ mod tests {
         tracker.close();
         tokio::time::timeout(Duration::from_secs(4), tracker.wait())
             .await
-            .unwrap();
+            .expect("the running cycle finishes");
         assert!(!scheduled.is_running(), "the running cycle finished");
     }
 
