@@ -2,9 +2,9 @@
 //! a deleted tenant (§11).
 //!
 //! The service assembles a [`CycleContext`] per cycle and calls [`run_cycle`] or [`run_cleanup`].
-//! The cycle's steps live in their own modules, in the spec's order: [`root_scope`],
-//! [`discovery`], [`file_diff`] with [`guards`], [`space_scopes`], [`pages`], [`attachments`],
-//! [`deletions`], [`orphans`]; [`cleanup`] is the deleted-tenant run.
+//! The cycle's steps live in their own modules, in the spec's order: `root_scope`,
+//! `discovery`, `file_diff` with `guards`, `space_scopes`, `pages`, `attachments`,
+//! `deletions`, `orphans`; `cleanup` is the deleted-tenant run.
 //!
 //! Decisions on the spec's open edge cases:
 //! - A file diff never deletes a key that was just submitted, whatever it reports.
