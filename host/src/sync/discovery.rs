@@ -229,6 +229,133 @@ fn is_within_policy(attachment: &Attachment, policy: &AttachmentPolicy) -> bool 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plugin_runtime::bindings::latest::types::Container;
+    use crate::plugin_runtime::source::Download;
+
+    fn page(id: &str, space_id: &str, space_key: &str) -> Item {
+        Item::Page(Page {
+            id: id.into(),
+            kind: "page".into(),
+            title: format!("Page {id}"),
+            container: Container {
+                id: space_id.into(),
+                key: space_key.into(),
+                name: "Space".into(),
+            },
+            labels: Vec::new(),
+            updated_at: "2025-01-01T00:00:00.000Z".into(),
+            url: format!("https://wiki/{id}"),
+        })
+    }
+
+    fn attachment(id: &str, page_id: &str, media_type: &str, size: u64) -> Item {
+        Item::Attachment(Attachment {
+            id: id.into(),
+            page_id: page_id.into(),
+            title: format!("{id}.bin"),
+            media_type: media_type.into(),
+            size,
+            updated_at: String::new(),
+            url: format!("https://wiki/{page_id}/{id}"),
+            download: Download {
+                url: format!("https://wiki/download/{id}"),
+                headers: Vec::new(),
+            },
+        })
+    }
+
+    fn policy(inline_images: bool) -> AttachmentPolicy {
+        AttachmentPolicy {
+            allowed_mime_types: vec!["application/pdf".into(), "image/png".into()],
+            max_file_size: 1000,
+            inline_images,
+        }
+    }
+
+    fn group(items: Vec<Item>, policy: Option<&AttachmentPolicy>) -> Discovery {
+        let mut grouper = Grouper::new(policy, Diagnostics::Disclose, "acme");
+        items.into_iter().for_each(|item| grouper.accept(item));
+        grouper.finish(false)
+    }
+
+    #[test]
+    fn items_are_grouped_by_space_in_first_seen_order_and_duplicates_dropped() {
+        let policy = policy(false);
+        let discovery = group(
+            vec![
+                page("1", "20", "OPS"),
+                page("2", "10", "ENG"),
+                page("3", "20", "OPS"),
+                page("1", "20", "OPS"),
+            ],
+            Some(&policy),
+        );
+        let spaces: Vec<(&str, Vec<&str>)> = discovery
+            .spaces
+            .iter()
+            .map(|space| {
+                (
+                    space.key.as_str(),
+                    space.pages.iter().map(|page| page.id.as_str()).collect(),
+                )
+            })
+            .collect();
+        assert_eq!(spaces, [("OPS", vec!["1", "3"]), ("ENG", vec!["2"])]);
+    }
+
+    #[test]
+    fn ids_and_keys_that_cannot_be_keyed_are_rejected_with_their_attachments() {
+        let policy = policy(false);
+        let discovery = group(
+            vec![
+                page("1/2", "10", "ENG"),
+                page("3", "10", "EN:G"),
+                page("4", "1:0", "ENG"),
+                page("5", "10", "ENG"),
+                attachment("a6", "3", "application/pdf", 10),
+                attachment("a::7", "5", "application/pdf", 10),
+                attachment("a8", "5", "application/pdf", 10),
+            ],
+            Some(&policy),
+        );
+        assert_eq!(discovery.page_count(), 1);
+        let attachments: Vec<&str> = discovery.spaces[0]
+            .attachments
+            .iter()
+            .map(|a| a.id.as_str())
+            .collect();
+        assert_eq!(attachments, ["a8"]);
+    }
+
+    #[test]
+    fn attachments_outside_the_policy_are_dropped() {
+        let items = || {
+            vec![
+                page("5", "10", "ENG"),
+                attachment("ok", "5", "Application/PDF; q=1", 1000),
+                attachment("big", "5", "application/pdf", 1001),
+                attachment("zip", "5", "application/zip", 10),
+                attachment("png", "5", "image/png", 10),
+            ]
+        };
+        let kept = |discovery: Discovery| -> Vec<String> {
+            discovery.spaces[0]
+                .attachments
+                .iter()
+                .map(|a| a.id.clone())
+                .collect()
+        };
+        assert_eq!(kept(group(items(), Some(&policy(false)))), ["ok", "png"]);
+        assert_eq!(
+            kept(group(items(), Some(&policy(true)))),
+            ["ok"],
+            "images are inlined, not ingested"
+        );
+        assert!(
+            kept(group(items(), None)).is_empty(),
+            "attachments disabled"
+        );
+    }
 
     #[test]
     fn mime_types_are_normalised_before_filtering() {

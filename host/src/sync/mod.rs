@@ -2,9 +2,20 @@
 //! a deleted tenant (§11).
 //!
 //! The service assembles a [`CycleContext`] per cycle and calls [`run_cycle`] or [`run_cleanup`].
-//! The cycle's steps live in their own modules, in the spec's order: [`root_scope`],
-//! [`discovery`], [`file_diff`] with [`guards`], [`space_scopes`], [`pages`], [`attachments`],
-//! [`deletions`], [`orphans`]; [`cleanup`] is the deleted-tenant run.
+//! The cycle's steps live in their own modules, in the spec's order: `root_scope`,
+//! `discovery`, `file_diff` with `guards`, `space_scopes`, `pages`, `attachments`,
+//! `deletions`, `orphans`; `cleanup` is the deleted-tenant run.
+//!
+//! Decisions on the spec's open edge cases:
+//! - A file diff never deletes a key that was just submitted, whatever it reports.
+//! - Zero-byte attachments and body-less items (folders) are never stored, so the diff reports
+//!   them as new every cycle; zero-byte attachments alone never cause scope calls.
+//! - With image inlining on, a kept page whose standalone attachment the diff deletes is
+//!   re-ingested in the same cycle (its images now travel inside the page).
+//! - Switching `useV1KeyFormat`: after a space's items are ingested under the new format, the
+//!   old format's copies of exactly the submitted items are deleted when they are owned by the
+//!   space's own scope (see `key_format_switch`); old-format items of pages that no longer exist
+//!   are left alone.
 
 mod abort;
 mod attachments;
