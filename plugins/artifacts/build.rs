@@ -33,6 +33,7 @@ enum Role {
 const PLUGINS: &[PluginCrate] = &[
     PluginCrate { dir: "tests/plugins/sandbox-probe", constant: "SANDBOX_PROBE", role: Role::TestOnly },
     PluginCrate { dir: "tests/plugins/static-source", constant: "STATIC_SOURCE", role: Role::TestOnly },
+    PluginCrate { dir: "tests/plugins/broken-source", constant: "BROKEN_SOURCE", role: Role::TestOnly },
     PluginCrate { dir: "plugins/confluence-cloud", constant: "CONFLUENCE_CLOUD", role: Role::FirstParty },
     PluginCrate { dir: "plugins/confluence-data-center", constant: "CONFLUENCE_DATA_CENTER", role: Role::FirstParty },
 ];
