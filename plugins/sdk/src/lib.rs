@@ -30,6 +30,7 @@ pub use bindings::export;
 
 pub mod http;
 pub mod log;
+pub mod pagination;
 
 /// The interface a plugin implements: `Guest` (describe), `GuestSession`, `GuestDiscovery` and
 /// the records they exchange.
