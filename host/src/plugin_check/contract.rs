@@ -148,6 +148,8 @@ fn has_key_separator(id: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
     use super::*;
     use crate::plugin_runtime::bindings::latest::types::Container;
     use crate::plugin_runtime::source::Download;

@@ -62,6 +62,8 @@ pub fn next_link(link_header: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
     use super::*;
 
     #[test]

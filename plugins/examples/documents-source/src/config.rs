@@ -70,6 +70,8 @@ impl DocumentsConfig {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
     use super::*;
 
     #[test]

@@ -116,12 +116,7 @@ fn admits(policy: &AttachmentPolicy, file: &DocumentFile) -> bool {
         .unwrap_or_default()
         .trim()
         .to_ascii_lowercase();
-    file.size > 0
-        && file.size <= policy.max_file_size
-        && policy
-            .allowed_mime_types
-            .iter()
-            .any(|allowed| *allowed == mime)
+    file.size > 0 && file.size <= policy.max_file_size && policy.allowed_mime_types.contains(&mime)
 }
 
 /// The fetched document as page content, labels sorted.
@@ -141,6 +136,8 @@ pub fn content_of(document: Document) -> PageContent {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
     use super::*;
 
     const LISTING: &str = r#"{"results": [{
