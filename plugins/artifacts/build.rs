@@ -37,6 +37,7 @@ const PLUGINS: &[PluginCrate] = &[
     PluginCrate { dir: "tests/plugins/sandbox-probe", constant: "SANDBOX_PROBE", role: Role::TestOnly },
     PluginCrate { dir: "tests/plugins/static-source", constant: "STATIC_SOURCE", role: Role::TestOnly },
     PluginCrate { dir: "tests/plugins/broken-source", constant: "BROKEN_SOURCE", role: Role::TestOnly },
+    PluginCrate { dir: "tests/plugins/future-version", constant: "FUTURE_VERSION", role: Role::TestOnly },
     PluginCrate { dir: "plugins/confluence-cloud", constant: "CONFLUENCE_CLOUD", role: Role::FirstParty },
     PluginCrate { dir: "plugins/confluence-data-center", constant: "CONFLUENCE_DATA_CENTER", role: Role::FirstParty },
     PluginCrate { dir: "plugins/examples/documents-source", constant: "DOCUMENTS_SOURCE", role: Role::Example },
