@@ -5,9 +5,11 @@
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
-pub use crate::bindings::unique::connector::http::{
-    Credentials, HttpError, Method, Request, Response, send, send_all,
-};
+pub use crate::bindings::unique::connector::http::{Credentials, HttpError, Method, Request, Response};
+#[cfg(target_arch = "wasm32")]
+pub use crate::bindings::unique::connector::http::{send, send_all};
+#[cfg(not(target_arch = "wasm32"))]
+pub use crate::native::{send, send_all};
 use crate::source::SourceError;
 
 /// Characters left as they are in query names, values and path segments (RFC 3986 unreserved).
