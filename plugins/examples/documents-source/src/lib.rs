@@ -75,17 +75,11 @@ impl GuestSession for DocumentsSession {
     }
 
     fn discover(&self) -> Result<Discovery, SourceError> {
-        Ok(Discovery::new(DocumentsDiscovery {
-            config: self.config.clone(),
-            attachments: self.attachments.clone(),
-            walk: RefCell::new(Walk {
-                labels: self.config.labels.iter().cloned().collect(),
-                cursor: CursorState::Start,
-                pending: VecDeque::new(),
-                seen: HashSet::new(),
-                items_left: self.max_items.map(|max| max as usize),
-            }),
-        }))
+        Ok(Discovery::new(DocumentsDiscovery::new(
+            self.config.clone(),
+            self.attachments.clone(),
+            self.max_items,
+        )))
     }
 
     fn fetch_pages(&self, ids: Vec<String>) -> Result<Vec<FetchedPage>, SourceError> {
@@ -136,6 +130,25 @@ struct DocumentsDiscovery {
 }
 
 impl DocumentsDiscovery {
+    fn new(
+        config: DocumentsConfig,
+        attachments: Option<AttachmentPolicy>,
+        max_items: Option<u32>,
+    ) -> Self {
+        let walk = Walk {
+            labels: config.labels.iter().cloned().collect(),
+            cursor: CursorState::Start,
+            pending: VecDeque::new(),
+            seen: HashSet::new(),
+            items_left: max_items.map(|max| max as usize),
+        };
+        Self {
+            config,
+            attachments,
+            walk: RefCell::new(walk),
+        }
+    }
+
     /// Fetches the next API page of the current label and queues its new documents.
     fn fetch_next_page(&self, walk: &mut Walk) -> Result<(), SourceError> {
         let Some(label) = walk.labels.front().cloned() else {
@@ -207,3 +220,125 @@ impl GuestDiscovery for DocumentsDiscovery {
 // component's export names, which contain `:`.
 #[cfg(target_arch = "wasm32")]
 connector_plugin_sdk::export!(DocumentsSource);
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+    use std::cell::RefCell;
+    use std::rc::Rc;
+
+    use connector_plugin_sdk::http::Response;
+    use connector_plugin_sdk::native::install_transport;
+    use serde_json::json;
+
+    use super::*;
+
+    fn document(id: &str, labels: &[&str]) -> serde_json::Value {
+        json!({"id": id, "title": format!("Title {id}"), "collection": {"id": "c1", "key": "OPS", "name": "Ops"},
+               "labels": labels, "updatedAt": "2026-01-01T00:00:00Z", "url": format!("http://docs.test/docs/{id}")})
+    }
+
+    /// Serves label `a` as two pages (doc-1, doc-2 | doc-3) and label `b` as one (doc-2, doc-4);
+    /// returns the URLs requested.
+    fn serve_listing() -> Rc<RefCell<Vec<String>>> {
+        let requested = Rc::new(RefCell::new(Vec::new()));
+        let log = Rc::clone(&requested);
+        install_transport(move |request| {
+            log.borrow_mut().push(request.url.clone());
+            let body = match request.url.split_once('?').map(|(_, query)| query) {
+                Some("label=a&limit=2") => {
+                    json!({"results": [document("doc-1", &["a"]), document("doc-2", &["a", "b"])], "nextCursor": "doc-2"})
+                }
+                Some("label=a&limit=2&cursor=doc-2") => {
+                    json!({"results": [document("doc-3", &["a"])], "nextCursor": null})
+                }
+                Some("label=b&limit=2") => {
+                    json!({"results": [document("doc-2", &["a", "b"]), document("doc-4", &["b"])], "nextCursor": null})
+                }
+                other => panic!("unexpected request {other:?}"),
+            };
+            Ok(Response {
+                status: 200,
+                headers: Vec::new(),
+                body: body.to_string().into_bytes(),
+            })
+        });
+        requested
+    }
+
+    fn config() -> DocumentsConfig {
+        DocumentsConfig::parse(
+            r#"{"baseUrl": "http://docs.test", "labels": ["a", "b"], "pageSize": 2}"#,
+        )
+        .unwrap()
+    }
+
+    fn page_ids(batch: Batch) -> Vec<String> {
+        match batch {
+            Batch::Items(items) => items
+                .into_iter()
+                .map(|item| match item {
+                    Item::Page(page) => page.id,
+                    Item::Attachment(file) => file.id,
+                })
+                .collect(),
+            Batch::Done(completeness) => vec![format!("done {completeness:?}")],
+        }
+    }
+
+    #[test]
+    fn discovery_fetches_one_api_page_at_a_time_and_reports_each_document_once() {
+        let requested = serve_listing();
+        let discovery = DocumentsDiscovery::new(config(), None, None);
+        assert_eq!(
+            page_ids(discovery.next_batch(2).unwrap()),
+            vec!["doc-1", "doc-2"]
+        );
+        assert_eq!(
+            requested.borrow().len(),
+            1,
+            "the first batch needs only the first API page"
+        );
+        assert_eq!(
+            page_ids(discovery.next_batch(2).unwrap()),
+            vec!["doc-3", "doc-4"]
+        );
+        assert_eq!(
+            page_ids(discovery.next_batch(2).unwrap()),
+            vec!["done Completeness::Complete"]
+        );
+        assert_eq!(requested.borrow().len(), 3);
+    }
+
+    #[test]
+    fn max_items_stops_discovery_as_truncated() {
+        serve_listing();
+        let discovery = DocumentsDiscovery::new(config(), None, Some(3));
+        assert_eq!(
+            page_ids(discovery.next_batch(10).unwrap()),
+            vec!["doc-1", "doc-2", "doc-3"]
+        );
+        assert_eq!(
+            page_ids(discovery.next_batch(10).unwrap()),
+            vec!["done Completeness::Truncated"]
+        );
+    }
+
+    #[test]
+    fn a_failed_listing_request_fails_the_batch_instead_of_ending_discovery() {
+        install_transport(|_| {
+            Ok(Response {
+                status: 503,
+                headers: Vec::new(),
+                body: b"busy".to_vec(),
+            })
+        });
+        let discovery = DocumentsDiscovery::new(config(), None, None);
+        let err = discovery.next_batch(5).unwrap_err();
+        assert!(
+            matches!(&err, SourceError::UnexpectedStatus((503, text)) if text == "GET http://docs.test/api/documents: busy"),
+            "{err:?}"
+        );
+    }
+}
