@@ -373,7 +373,9 @@ impl Sim {
             data_center: dc_urls,
             unique: unique_urls,
             admin: admin_origin,
-            documents: documents_listener.as_ref().map(|(_, origin)| origin.clone()),
+            documents: documents_listener
+                .as_ref()
+                .map(|(_, origin)| origin.clone()),
         };
         let core = Arc::new(SimCore {
             cloud: gateway.clone(),

@@ -5,7 +5,9 @@
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
-pub use crate::bindings::unique::connector::http::{Credentials, HttpError, Method, Request, Response};
+pub use crate::bindings::unique::connector::http::{
+    Credentials, HttpError, Method, Request, Response,
+};
 #[cfg(target_arch = "wasm32")]
 pub use crate::bindings::unique::connector::http::{send, send_all};
 #[cfg(not(target_arch = "wasm32"))]

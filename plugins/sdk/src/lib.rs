@@ -71,12 +71,24 @@ mod tests {
         names.sort();
         assert!(!names.is_empty());
         for name in names {
-            let expected = std::fs::read_to_string(frozen.join(&name)).expect("a readable WIT file");
+            let expected =
+                std::fs::read_to_string(frozen.join(&name)).expect("a readable WIT file");
             let actual = std::fs::read_to_string(copy.join(&name))
                 .unwrap_or_else(|err| panic!("plugins/sdk/wit/{name:?} is missing: {err}"));
-            assert_eq!(actual, expected, "plugins/sdk/wit/{name:?} differs from wit/since_v0.1.0: copy it again");
+            assert_eq!(
+                actual, expected,
+                "plugins/sdk/wit/{name:?} differs from wit/since_v0.1.0: copy it again"
+            );
         }
-        let copies = std::fs::read_dir(&copy).expect("plugins/sdk/wit exists").count();
-        assert_eq!(copies, std::fs::read_dir(&frozen).expect("wit/since_v0.1.0 exists").count(), "extra files in plugins/sdk/wit");
+        let copies = std::fs::read_dir(&copy)
+            .expect("plugins/sdk/wit exists")
+            .count();
+        assert_eq!(
+            copies,
+            std::fs::read_dir(&frozen)
+                .expect("wit/since_v0.1.0 exists")
+                .count(),
+            "extra files in plugins/sdk/wit"
+        );
     }
 }
