@@ -234,3 +234,46 @@ async fn the_example_plugin_passes_the_conformance_check_against_the_simulator()
         (6, 0, 6)
     );
 }
+
+#[tokio::test]
+async fn a_tenant_file_for_the_example_plugin_checks_against_the_simulator() {
+    let (_sim, base) = start_sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("docs-tenant-config.yaml");
+    std::fs::write(
+        &file,
+        format!(
+            r#"
+source:
+  plugin: documents-source
+  config: {{ baseUrl: "{base}", labels: [handbook], pageSize: 1 }}
+  auth: {{ mode: pat, token: os.environ/DOCS_TOKEN }}
+unique:
+  serviceAuthMode: cluster_local
+  serviceExtraHeaders: {{ x-company-id: company-1, x-user-id: user-1 }}
+  ingestionServiceBaseUrl: http://127.0.0.1:9/ingestion
+  scopeManagementServiceBaseUrl: http://127.0.0.1:9/scope-management
+processing: {{}}
+ingestion:
+  scopeId: scope_root_docs
+"#
+        ),
+    )
+    .unwrap();
+    let loaded = connector_host::config::load_tenant_files(&[file], |name| {
+        (name == "DOCS_TOKEN").then(|| TOKEN.to_owned())
+    })
+    .unwrap();
+    let tenant = &loaded.tenants[0];
+    let target = CheckTarget::for_tenant(tenant, Some(ConfluenceAuth::Pat(Secret::new(TOKEN))));
+    assert_eq!(target.tenant, "docs");
+    let report = check(Path::new(plugin_artifacts::DOCUMENTS_SOURCE_DIR), target)
+        .await
+        .unwrap();
+    assert_eq!(report.verdict(), Verdict::Pass, "{report}");
+    assert_eq!(
+        (report.pages, report.fetched),
+        (2, 2),
+        "doc-2 and doc-5 carry `handbook`"
+    );
+}

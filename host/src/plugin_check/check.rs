@@ -14,6 +14,7 @@ use super::CheckError;
 use super::contract::DiscoveryLedger;
 use super::report::CheckReport;
 use crate::auth::ConfluenceAuth;
+use crate::config::Tenant;
 use crate::egress::SourceEgress;
 use crate::http_client::{HttpClients, ProxySettings};
 use crate::plugin_runtime::source::{
@@ -24,6 +25,7 @@ use crate::plugin_runtime::{
     PluginTask, RuntimeSettings, SandboxLimits, TaskContext,
 };
 use crate::rate_limit::RateLimiter;
+use crate::service::session_settings::session_settings;
 
 /// The check's own rate limit towards the source: high, so it measures the plugin, not a limiter.
 const CHECK_RATE_PER_MINUTE: NonZeroU32 = match NonZeroU32::new(6_000) {
@@ -66,6 +68,20 @@ impl CheckTarget {
             cache_dir: None,
             max_discovered: 100_000,
             max_fetched: 1_000,
+        }
+    }
+
+    /// A target with a tenant's settings: its name, plugin config, origin templates and
+    /// attachment policy (its `max-items` cap is not applied: the check wants whole discoveries).
+    /// `credentials` are the tenant's, built as the service builds them.
+    pub fn for_tenant(tenant: &Tenant, credentials: Option<ConfluenceAuth>) -> Self {
+        let settings = session_settings(tenant);
+        Self {
+            tenant: settings.tenant,
+            template_context: tenant.template_context(),
+            credentials,
+            attachments: settings.attachments,
+            ..Self::plugin_config(tenant.plugin_config_json())
         }
     }
 
