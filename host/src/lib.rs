@@ -5,6 +5,7 @@ pub mod auth;
 pub mod config;
 pub mod egress;
 pub mod http_client;
+pub mod plugin_check;
 pub mod plugin_runtime;
 pub mod rate_limit;
 pub mod retry;

@@ -28,13 +28,19 @@ enum Role {
     FirstParty,
     /// Loaded only by tests.
     TestOnly,
+    /// An example third-party plugin: built always, never embedded; deployments install it
+    /// from a plugin directory like any third-party plugin.
+    Example,
 }
 
 const PLUGINS: &[PluginCrate] = &[
     PluginCrate { dir: "tests/plugins/sandbox-probe", constant: "SANDBOX_PROBE", role: Role::TestOnly },
     PluginCrate { dir: "tests/plugins/static-source", constant: "STATIC_SOURCE", role: Role::TestOnly },
+    PluginCrate { dir: "tests/plugins/broken-source", constant: "BROKEN_SOURCE", role: Role::TestOnly },
+    PluginCrate { dir: "tests/plugins/future-version", constant: "FUTURE_VERSION", role: Role::TestOnly },
     PluginCrate { dir: "plugins/confluence-cloud", constant: "CONFLUENCE_CLOUD", role: Role::FirstParty },
     PluginCrate { dir: "plugins/confluence-data-center", constant: "CONFLUENCE_DATA_CENTER", role: Role::FirstParty },
+    PluginCrate { dir: "plugins/examples/documents-source", constant: "DOCUMENTS_SOURCE", role: Role::Example },
 ];
 
 const TARGET: &str = "wasm32-wasip2";
@@ -55,7 +61,7 @@ fn main() {
 
     let selected: Vec<&PluginCrate> = PLUGINS
         .iter()
-        .filter(|plugin| plugin.role == Role::FirstParty || with_tests)
+        .filter(|plugin| plugin.role != Role::TestOnly || with_tests)
         .collect();
     let target_dir = plugin_target_dir(&out_dir);
     if !selected.is_empty() {

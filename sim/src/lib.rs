@@ -10,6 +10,7 @@ pub mod admin;
 pub mod attachment_bytes;
 pub mod clock;
 pub mod confluence;
+pub mod documents;
 pub mod dump;
 pub mod faults;
 pub mod generator;

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::documents::DocumentStoreSeed;
 use crate::faults::FaultRule;
 
 /// Everything the simulators start with. Every list may be empty.
@@ -23,6 +24,9 @@ pub struct Scenario {
     /// Faults active from start-up.
     #[serde(default)]
     pub faults: Vec<FaultRule>,
+    /// A JSON document API (not Confluence), served on its own listener when present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub documents: Option<DocumentStoreSeed>,
 }
 
 /// One Confluence Cloud site.
@@ -475,6 +479,9 @@ impl Scenario {
 
     /// Checks cross references: unique ids, known parents, one DC name each.
     pub fn validate(&self) -> Result<(), ScenarioError> {
+        if let Some(documents) = &self.documents {
+            documents.validate().map_err(ScenarioError::Invalid)?;
+        }
         let mut seen_sites = std::collections::HashSet::new();
         for site in &self.cloud {
             if !seen_sites.insert(site.cloud_id.clone()) {

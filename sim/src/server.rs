@@ -16,6 +16,7 @@ use crate::confluence::cloud::{self, CloudGateway};
 use crate::confluence::model::{ConfluenceModel, ModelError};
 use crate::confluence::mutation::ConfluenceMutation;
 use crate::confluence::{ConfluenceInstance, Flavor, InstanceUrls, data_center};
+use crate::documents::{self, DocumentStore};
 use crate::dump::{StateDump, dump_confluence, dump_unique};
 use crate::faults::{FaultRule, FaultSet};
 use crate::http_layer::{Observer, observed};
@@ -101,6 +102,9 @@ pub struct SimUrls {
     pub unique: UniqueUrls,
     /// Admin API origin (state dump, request log, faults, mutations).
     pub admin: String,
+    /// Origin of the JSON document API, when the scenario has `documents`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub documents: Option<String>,
 }
 
 /// State shared by the handle and the admin listener.
@@ -254,6 +258,12 @@ impl Sim {
             dc_listeners.push((listener, origin));
         }
 
+        // Bound after the others so the ports of `--first-port` stay where they were.
+        let documents_listener = match &scenario.documents {
+            Some(_) => Some(binder.bind("documents").await?),
+            None => None,
+        };
+
         let log = Arc::new(RequestLog::default());
         let faults = Arc::new(FaultSet::new(&scenario.faults));
         let observer = |service: &str| Observer {
@@ -363,6 +373,9 @@ impl Sim {
             data_center: dc_urls,
             unique: unique_urls,
             admin: admin_origin,
+            documents: documents_listener
+                .as_ref()
+                .map(|(_, origin)| origin.clone()),
         };
         let core = Arc::new(SimCore {
             cloud: gateway.clone(),
@@ -393,11 +406,24 @@ impl Sim {
             observed(blob::router(unique), observer("blob")),
         ));
         tasks.push(spawn_server(admin_listener, admin::router(core.clone())));
+        if let (Some((listener, origin)), Some(seed)) = (documents_listener, &scenario.documents) {
+            let store = Arc::new(DocumentStore::new(seed.clone(), origin));
+            tasks.push(spawn_server(
+                listener,
+                observed(documents::router(store), observer("documents")),
+            ));
+        }
         Ok(Sim { core, tasks })
     }
 
     pub fn urls(&self) -> &SimUrls {
         &self.core.urls
+    }
+
+    /// Origin of the JSON document API (`source.config.baseUrl` of the example plugin), when
+    /// the scenario has `documents`.
+    pub fn documents_base(&self) -> Option<&str> {
+        self.core.urls.documents.as_deref()
     }
 
     /// `confluence.apiBaseUrl` of a Cloud site: `http://127.0.0.1:P/ex/confluence/{cloudId}`.

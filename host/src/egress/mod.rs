@@ -109,6 +109,10 @@ pub struct AttemptRecord {
 /// Receives every attempt (for metrics).
 pub type AttemptHook = Arc<dyn Fn(&AttemptRecord) + Send + Sync>;
 
+/// Receives the origin of every request (or redirect hop) the allow-list refused, e.g. for the
+/// plugin conformance check, which reports requests outside a plugin's declared origins.
+pub type DenialHook = Arc<dyn Fn(&str) + Send + Sync>;
+
 /// The tenant's egress to its source.
 #[derive(Clone)]
 pub struct SourceEgress {
@@ -119,6 +123,7 @@ pub struct SourceEgress {
     retry: RetryPolicy,
     body_cap: u64,
     attempt_hook: Option<AttemptHook>,
+    denial_hook: Option<DenialHook>,
 }
 
 impl std::fmt::Debug for SourceEgress {
@@ -162,6 +167,7 @@ impl SourceEgress {
             retry: RetryPolicy::CONFLUENCE,
             body_cap: DEFAULT_BODY_CAP,
             attempt_hook: None,
+            denial_hook: None,
         }
     }
 
@@ -180,6 +186,12 @@ impl SourceEgress {
     /// Reports every attempt to `hook`.
     pub fn with_attempt_hook(mut self, hook: AttemptHook) -> Self {
         self.attempt_hook = Some(hook);
+        self
+    }
+
+    /// Reports the origin of every refused request to `hook`.
+    pub fn with_denial_hook(mut self, hook: DenialHook) -> Self {
+        self.denial_hook = Some(hook);
         self
     }
 
@@ -259,12 +271,13 @@ impl SourceEgress {
     }
 
     fn ensure_allowed(&self, url: &Url) -> Result<CredentialScope, EgressError> {
-        self.allow_list
-            .check(url)
-            .ok_or_else(|| EgressError::Denied {
-                origin: url.origin().ascii_serialization(),
-                allowed: self.allow_list.to_string(),
-            })
+        self.allow_list.check(url).ok_or_else(|| {
+            let origin = url.origin().ascii_serialization();
+            if let Some(hook) = &self.denial_hook {
+                hook(&origin);
+            }
+            EgressError::Denied { origin, allowed: self.allow_list.to_string() }
+        })
     }
 
     /// Runs attempts (each takes a rate-limit token) until one is final; a 429 with a valid
