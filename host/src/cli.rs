@@ -44,4 +44,27 @@ pub enum Command {
     /// Start simulated Confluence and Unique with a generated corpus, sync it, change it, and
     /// sync again, printing a summary per tenant.
     Demo,
+    /// Inspect or check a plugin package (a directory with plugin.toml + plugin.wasm).
+    Plugin {
+        #[command(subcommand)]
+        command: PluginCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PluginCommand {
+    /// Print what the plugin declares: manifest, exported WIT version, imports, describe().
+    Inspect {
+        /// The package directory.
+        path: PathBuf,
+    },
+    /// Load the plugin under tight sandbox limits, run it against its source, and report every
+    /// contract violation in plain words. Exit code 1 when anything is wrong.
+    Check {
+        /// The package directory.
+        path: PathBuf,
+        /// The plugin's config section (JSON) to open the session with.
+        #[arg(long, default_value = "{}")]
+        config: String,
+    },
 }

@@ -15,7 +15,7 @@ use connector_host::service::run::{ServiceOptions, run};
 use connector_host::service::validate::validate;
 use connector_host::telemetry::logging;
 
-use cli::{Cli, Command};
+use cli::{Cli, Command, PluginCommand};
 
 /// Exit code for invalid configuration or usage (sysexits' EX_USAGE).
 const EXIT_USAGE: u8 = 64;
@@ -64,6 +64,7 @@ fn main() -> ExitCode {
                     }
                 }
             }
+            Command::Plugin { command } => run_plugin_command(command).await,
             Command::Demo => {
                 if let Err(err) = logging::init(LogLevel::Warn) {
                     eprintln!("cannot set up logging: {err}");
@@ -123,6 +124,45 @@ fn report_outcomes(outcomes: &[(String, CycleOutcome)]) -> ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
+    }
+}
+
+async fn run_plugin_command(command: PluginCommand) -> ExitCode {
+    use connector_host::plugin_check::{CheckTarget, Verdict, check, inspect};
+    match command {
+        PluginCommand::Inspect { path } => match inspect(&path).await {
+            Ok(report) => {
+                print!("{report}");
+                ExitCode::SUCCESS
+            }
+            Err(err) => {
+                eprintln!("{err}");
+                ExitCode::FAILURE
+            }
+        },
+        PluginCommand::Check { path, config } => {
+            let config = match serde_json::from_str(&config) {
+                Ok(config) => config,
+                Err(err) => {
+                    eprintln!("--config is not JSON: {err}");
+                    return ExitCode::from(EXIT_USAGE);
+                }
+            };
+            match check(&path, CheckTarget::plugin_config(config)).await {
+                Ok(report) => {
+                    print!("{report}");
+                    if report.verdict() == Verdict::Pass {
+                        ExitCode::SUCCESS
+                    } else {
+                        ExitCode::FAILURE
+                    }
+                }
+                Err(err) => {
+                    eprintln!("{err}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
     }
 }
 

@@ -54,29 +54,51 @@ impl Service {
     }
 
     fn count_lines(&self, parts: &[&str]) -> usize {
-        self.lines.lock().unwrap().iter().filter(|line| parts.iter().all(|part| line.contains(part))).count()
+        self.lines
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|line| parts.iter().all(|part| line.contains(part)))
+            .count()
     }
 
     /// Waits until a log line contains every one of `parts`.
     async fn wait_for_line(&self, parts: &[&str]) -> String {
         let started = Instant::now();
         loop {
-            if let Some(line) = self.lines.lock().unwrap().iter().find(|line| parts.iter().all(|part| line.contains(part))) {
+            if let Some(line) = self
+                .lines
+                .lock()
+                .unwrap()
+                .iter()
+                .find(|line| parts.iter().all(|part| line.contains(part)))
+            {
                 return line.clone();
             }
-            assert!(started.elapsed() < WAIT, "no log line with {parts:?}; log:\n{}", self.lines.lock().unwrap().join("\n"));
+            assert!(
+                started.elapsed() < WAIT,
+                "no log line with {parts:?}; log:\n{}",
+                self.lines.lock().unwrap().join("\n")
+            );
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
 
     fn stop(mut self) {
-        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
         let _ = self.child.wait();
     }
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 async fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
@@ -88,7 +110,12 @@ async fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
 }
 
 fn stored_under(sim: &Sim, prefix: &str) -> usize {
-    sim.dump_state().unique.files.iter().filter(|file| file.key.starts_with(prefix)).count()
+    sim.dump_state()
+        .unique
+        .files
+        .iter()
+        .filter(|file| file.key.starts_with(prefix))
+        .count()
 }
 
 #[tokio::test]
@@ -104,33 +131,62 @@ async fn tenant_files_reload_while_the_service_runs() {
     let pattern = format!("{}/*-tenant-config.yaml", config.path().display());
     let service = Service::start(&pattern);
 
-    wait_until("the Cloud tenant's first cycle stored content", || stored_under(&sim, "demo-cloud/") > 0).await;
+    wait_until("the Cloud tenant's first cycle stored content", || {
+        stored_under(&sim, "demo-cloud/") > 0
+    })
+    .await;
 
     // Added: scheduled and run at once.
     install("demo-dc-tenant-config.yaml");
-    let line = service.wait_for_line(&["tenant configuration reloaded", "demo-dc"]).await;
+    let line = service
+        .wait_for_line(&["tenant configuration reloaded", "demo-dc"])
+        .await;
     assert!(line.contains(r#"added"#), "{line}");
-    wait_until("the added tenant's first cycle stored content", || stored_under(&sim, "demo-dc/") > 0).await;
+    wait_until("the added tenant's first cycle stored content", || {
+        stored_under(&sim, "demo-dc/") > 0
+    })
+    .await;
 
     // Invalid: the whole set is rejected, naming the file, key and rule.
-    std::fs::write(config.path().join("broken-tenant-config.yaml"), "status: sometimes\n").unwrap();
-    let line = service.wait_for_line(&["reload rejected", "broken-tenant-config.yaml"]).await;
+    std::fs::write(
+        config.path().join("broken-tenant-config.yaml"),
+        "status: sometimes\n",
+    )
+    .unwrap();
+    let line = service
+        .wait_for_line(&["reload rejected", "broken-tenant-config.yaml"])
+        .await;
     assert!(line.contains("status"), "{line}");
 
     // Removed (and the invalid file gone): unscheduled, nothing cleaned up.
     std::fs::remove_file(config.path().join("broken-tenant-config.yaml")).unwrap();
     std::fs::remove_file(config.path().join("demo-dc-tenant-config.yaml")).unwrap();
-    let line = service.wait_for_line(&["tenant configuration reloaded", "removed", "demo-dc"]).await;
-    assert!(!line.contains("demo-cloud"), "the unchanged tenant is left alone: {line}");
-    assert!(stored_under(&sim, "demo-dc/") > 0, "removing a file deletes nothing");
+    let line = service
+        .wait_for_line(&["tenant configuration reloaded", "removed", "demo-dc"])
+        .await;
+    assert!(
+        !line.contains("demo-cloud"),
+        "the unchanged tenant is left alone: {line}"
+    );
+    assert!(
+        stored_under(&sim, "demo-dc/") > 0,
+        "removing a file deletes nothing"
+    );
 
     // Status set to deleted: the cleanup starts at once and clears the root's mark.
     let cloud_file = config.path().join("demo-cloud-tenant-config.yaml");
     let text = std::fs::read_to_string(&cloud_file).unwrap();
     std::fs::write(&cloud_file, format!("status: deleted\n{text}")).unwrap();
-    wait_until("the deleted tenant's content is cleaned up", || stored_under(&sim, "demo-cloud/") == 0).await;
+    wait_until("the deleted tenant's content is cleaned up", || {
+        stored_under(&sim, "demo-cloud/") == 0
+    })
+    .await;
     wait_until("the root's mark is cleared", || {
-        sim.dump_state().unique.scopes.iter().any(|scope| scope.id == "scope-root" && scope.external_id.is_none())
+        sim.dump_state()
+            .unique
+            .scopes
+            .iter()
+            .any(|scope| scope.id == "scope-root" && scope.external_id.is_none())
     })
     .await;
     service.stop();
@@ -152,7 +208,10 @@ async fn a_broken_plugin_update_is_rejected_and_the_old_version_keeps_serving() 
     let config = tempfile::tempdir().unwrap();
     let tenant = std::fs::read_to_string(written.path().join("demo-cloud-tenant-config.yaml"))
         .unwrap()
-        .replace("processing:\n", "processing:\n  scanIntervalCron: '*/2 * * * * *'\n");
+        .replace(
+            "processing:\n",
+            "processing:\n  scanIntervalCron: '*/2 * * * * *'\n",
+        );
     std::fs::write(config.path().join("demo-cloud-tenant-config.yaml"), tenant).unwrap();
     let plugins = tempfile::tempdir().unwrap();
     let package = plugins.path().join("confluence-cloud");
@@ -160,29 +219,59 @@ async fn a_broken_plugin_update_is_rejected_and_the_old_version_keeps_serving() 
 
     let pattern = format!("{}/*-tenant-config.yaml", config.path().display());
     let service = Service::start_with(&pattern, Some(plugins.path()));
-    service.wait_for_line(&["plugin loaded", "confluence-cloud", package.to_str().unwrap()]).await;
-    service.wait_for_line(&["sync cycle finished", "demo-cloud"]).await;
+    service
+        .wait_for_line(&[
+            "plugin loaded",
+            "confluence-cloud",
+            package.to_str().unwrap(),
+        ])
+        .await;
+    service
+        .wait_for_line(&["sync cycle finished", "demo-cloud"])
+        .await;
 
     // A corrupt artifact: refused, the loaded version stays.
     let mut wasm = std::fs::read(package.join("plugin.wasm")).unwrap();
     wasm.extend_from_slice(b"garbage");
     std::fs::write(package.join("plugin.wasm"), &wasm).unwrap();
-    let line = service.wait_for_line(&["plugin reload rejected", "sha256"]).await;
-    assert!(line.contains(package.to_str().unwrap()), "the error names the package: {line}");
+    let line = service
+        .wait_for_line(&["plugin reload rejected", "sha256"])
+        .await;
+    assert!(
+        line.contains(package.to_str().unwrap()),
+        "the error names the package: {line}"
+    );
     let cycles_before = service.count_lines(&["sync cycle finished", "demo-cloud"]);
     let started = Instant::now();
     while service.count_lines(&["sync cycle finished", "demo-cloud"]) < cycles_before + 2 {
-        assert!(started.elapsed() < WAIT, "cycles stopped after the rejected plugin");
+        assert!(
+            started.elapsed() < WAIT,
+            "cycles stopped after the rejected plugin"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    assert_eq!(service.count_lines(&["sync cycle failed"]), 0, "the old plugin keeps serving");
+    assert_eq!(
+        service.count_lines(&["sync cycle failed"]),
+        0,
+        "the old plugin keeps serving"
+    );
 
     // A valid new artifact (same code, a changed manifest): accepted and used from the next cycle.
     copy_package(Path::new(plugin_artifacts::CONFLUENCE_CLOUD_DIR), &package);
     let manifest = std::fs::read_to_string(package.join("plugin.toml")).unwrap();
-    let description = manifest.lines().find(|line| line.starts_with("description")).unwrap().to_owned();
-    std::fs::write(package.join("plugin.toml"), manifest.replace(&description, "description = \"Confluence Cloud, patched\"")).unwrap();
-    let line = service.wait_for_line(&["plugins reloaded", "confluence-cloud"]).await;
+    let description = manifest
+        .lines()
+        .find(|line| line.starts_with("description"))
+        .unwrap()
+        .to_owned();
+    std::fs::write(
+        package.join("plugin.toml"),
+        manifest.replace(&description, "description = \"Confluence Cloud, patched\""),
+    )
+    .unwrap();
+    let line = service
+        .wait_for_line(&["plugins reloaded", "confluence-cloud"])
+        .await;
     assert!(line.contains("\"rejected\":0"), "{line}");
     service.stop();
 }

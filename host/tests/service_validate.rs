@@ -16,17 +16,20 @@ fn source_tenant(plugin: &str, auth: &str, root: &str) -> String {
     )
 }
 
-/// A plugin directory with the `static-source` test plugin (auth modes `pat` and `none`).
+/// A plugin directory with the `static-source` test plugin (auth modes `pat` and `none`) and the
+/// `documents-source` example plugin (which the shipped example tenant names).
 fn plugin_dir() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temporary directory");
-    let target = dir.path().join("static-source");
-    std::fs::create_dir(&target).expect("plugin directory");
-    for file in ["plugin.toml", "plugin.wasm"] {
-        std::fs::copy(
-            Path::new(plugin_artifacts::STATIC_SOURCE_DIR).join(file),
-            target.join(file),
-        )
-        .expect("copy the test plugin");
+    for (name, package) in [
+        ("static-source", plugin_artifacts::STATIC_SOURCE_DIR),
+        ("documents-source", plugin_artifacts::DOCUMENTS_SOURCE_DIR),
+    ] {
+        let target = dir.path().join(name);
+        std::fs::create_dir(&target).expect("plugin directory");
+        for file in ["plugin.toml", "plugin.wasm"] {
+            std::fs::copy(Path::new(package).join(file), target.join(file))
+                .expect("copy the plugin");
+        }
     }
     dir
 }

@@ -34,13 +34,41 @@ enum Role {
 }
 
 const PLUGINS: &[PluginCrate] = &[
-    PluginCrate { dir: "tests/plugins/sandbox-probe", constant: "SANDBOX_PROBE", role: Role::TestOnly },
-    PluginCrate { dir: "tests/plugins/static-source", constant: "STATIC_SOURCE", role: Role::TestOnly },
-    PluginCrate { dir: "tests/plugins/broken-source", constant: "BROKEN_SOURCE", role: Role::TestOnly },
-    PluginCrate { dir: "tests/plugins/future-version", constant: "FUTURE_VERSION", role: Role::TestOnly },
-    PluginCrate { dir: "plugins/confluence-cloud", constant: "CONFLUENCE_CLOUD", role: Role::FirstParty },
-    PluginCrate { dir: "plugins/confluence-data-center", constant: "CONFLUENCE_DATA_CENTER", role: Role::FirstParty },
-    PluginCrate { dir: "plugins/examples/documents-source", constant: "DOCUMENTS_SOURCE", role: Role::Example },
+    PluginCrate {
+        dir: "tests/plugins/sandbox-probe",
+        constant: "SANDBOX_PROBE",
+        role: Role::TestOnly,
+    },
+    PluginCrate {
+        dir: "tests/plugins/static-source",
+        constant: "STATIC_SOURCE",
+        role: Role::TestOnly,
+    },
+    PluginCrate {
+        dir: "tests/plugins/broken-source",
+        constant: "BROKEN_SOURCE",
+        role: Role::TestOnly,
+    },
+    PluginCrate {
+        dir: "tests/plugins/future-version",
+        constant: "FUTURE_VERSION",
+        role: Role::TestOnly,
+    },
+    PluginCrate {
+        dir: "plugins/confluence-cloud",
+        constant: "CONFLUENCE_CLOUD",
+        role: Role::FirstParty,
+    },
+    PluginCrate {
+        dir: "plugins/confluence-data-center",
+        constant: "CONFLUENCE_DATA_CENTER",
+        role: Role::FirstParty,
+    },
+    PluginCrate {
+        dir: "plugins/examples/documents-source",
+        constant: "DOCUMENTS_SOURCE",
+        role: Role::Example,
+    },
 ];
 
 const TARGET: &str = "wasm32-wasip2";
@@ -48,12 +76,18 @@ const PROFILE: &str = "plugin";
 
 fn main() {
     let manifest_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("set by cargo"));
-    let workspace = manifest_dir.join("../..").canonicalize().expect("workspace root exists");
+    let workspace = manifest_dir
+        .join("../..")
+        .canonicalize()
+        .expect("workspace root exists");
     let out_dir = PathBuf::from(env::var("OUT_DIR").expect("set by cargo"));
     let with_tests = env::var_os("CARGO_FEATURE_TEST_PLUGINS").is_some();
 
     for watched in ["wit", "plugins", "tests/plugins"] {
-        println!("cargo:rerun-if-changed={}", workspace.join(watched).display());
+        println!(
+            "cargo:rerun-if-changed={}",
+            workspace.join(watched).display()
+        );
     }
     println!("cargo:rerun-if-changed=build.rs");
 
@@ -140,7 +174,9 @@ fn build_plugins(workspace: &Path, target_dir: &Path, plugins: &[&PluginCrate]) 
     for plugin in plugins {
         command.args(["--package", &package_name(workspace, plugin)]);
     }
-    let status = command.status().expect("run cargo to build the Wasm plugins");
+    let status = command
+        .status()
+        .expect("run cargo to build the Wasm plugins");
     if !status.success() {
         panic!("building the Wasm plugins failed (see the errors above)");
     }
@@ -153,7 +189,11 @@ fn package_name(workspace: &Path, plugin: &PluginCrate) -> String {
     manifest
         .lines()
         .find_map(|line| {
-            let value = line.trim().strip_prefix("name")?.trim_start().strip_prefix('=')?;
+            let value = line
+                .trim()
+                .strip_prefix("name")?
+                .trim_start()
+                .strip_prefix('=')?;
             Some(value.trim().trim_matches('"').to_string())
         })
         .unwrap_or_else(|| panic!("{}/Cargo.toml has no package name", plugin.dir))
@@ -175,7 +215,9 @@ fn package_plugin(
         .unwrap_or_else(|err| panic!("read {}: {err}", manifest_path.display()));
     let sha256 = hex::encode(Sha256::digest(&wasm));
 
-    let name = Path::new(plugin.dir).file_name().expect("plugin dir has a name");
+    let name = Path::new(plugin.dir)
+        .file_name()
+        .expect("plugin dir has a name");
     let package_dir = out_dir.join("plugins").join(name);
     fs::create_dir_all(&package_dir).expect("create plugin package dir");
     fs::write(package_dir.join("plugin.wasm"), &wasm).expect("write plugin.wasm");

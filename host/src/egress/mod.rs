@@ -276,7 +276,10 @@ impl SourceEgress {
             if let Some(hook) = &self.denial_hook {
                 hook(&origin);
             }
-            EgressError::Denied { origin, allowed: self.allow_list.to_string() }
+            EgressError::Denied {
+                origin,
+                allowed: self.allow_list.to_string(),
+            }
         })
     }
 

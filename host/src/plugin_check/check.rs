@@ -25,7 +25,7 @@ use crate::plugin_runtime::{
     PluginTask, RuntimeSettings, SandboxLimits, TaskContext,
 };
 use crate::rate_limit::RateLimiter;
-use crate::service::session_settings::session_settings;
+use crate::sync::session_settings;
 
 /// The check's own rate limit towards the source: high, so it measures the plugin, not a limiter.
 const CHECK_RATE_PER_MINUTE: NonZeroU32 = match NonZeroU32::new(6_000) {

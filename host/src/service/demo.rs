@@ -39,7 +39,9 @@ pub enum DemoError {
 /// Runs the demo, printing to stdout.
 pub async fn demo(options: &ServiceOptions) -> Result<(), DemoError> {
     println!("Starting simulated Confluence Cloud, Confluence Data Center and Unique");
-    println!("  corpus: seed {SEED}, {SPACES} spaces x {PAGES_PER_SPACE} pages per instance, labels, page trees, attachments\n");
+    println!(
+        "  corpus: seed {SEED}, {SPACES} spaces x {PAGES_PER_SPACE} pages per instance, labels, page trees, attachments\n"
+    );
     let scenario = demo_scenario(SEED, SPACES, PAGES_PER_SPACE);
     let changes = pick_changes(&scenario)?;
     let sim = Sim::start(scenario)
@@ -90,7 +92,11 @@ pub fn demo_scenario(seed: u64, spaces: u32, pages_per_space: u32) -> Scenario {
     scenario
 }
 
-async fn cycle(settings: &ServiceSettings, options: &ServiceOptions, sim: &Sim) -> Result<(), DemoError> {
+async fn cycle(
+    settings: &ServiceSettings,
+    options: &ServiceOptions,
+    sim: &Sim,
+) -> Result<(), DemoError> {
     sim.reset_request_log();
     let started = Instant::now();
     let outcomes = sync_once(settings, options, None).await?;

@@ -32,7 +32,12 @@ impl WatchedFiles {
     }
 
     fn plugins(&self) -> Fingerprint {
-        Fingerprint::of(self.plugin_dir.as_deref().map(plugin_files).unwrap_or_default())
+        Fingerprint::of(
+            self.plugin_dir
+                .as_deref()
+                .map(plugin_files)
+                .unwrap_or_default(),
+        )
     }
 }
 
@@ -45,7 +50,11 @@ fn plugin_files(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// Watches `files` until `shutdown`, applying settled changes to `state`.
-pub async fn watch(state: Arc<Mutex<ServiceState>>, files: WatchedFiles, shutdown: CancellationToken) {
+pub async fn watch(
+    state: Arc<Mutex<ServiceState>>,
+    files: WatchedFiles,
+    shutdown: CancellationToken,
+) {
     let mut applied = (files.tenants(), files.plugins());
     let mut settling: Option<(Fingerprint, Fingerprint)> = None;
     loop {

@@ -63,10 +63,15 @@ pub struct Started {
 
 /// Loads the plugins and validates the tenant files. Invalid tenant files stop startup with
 /// every problem listed; a plugin that fails to load is logged and left out.
-pub async fn prepare(settings: &ServiceSettings, options: &ServiceOptions) -> Result<Prepared, ServiceError> {
+pub async fn prepare(
+    settings: &ServiceSettings,
+    options: &ServiceOptions,
+) -> Result<Prepared, ServiceError> {
     let registry = Registry::new();
-    let metrics = ConnectorMetrics::register(&registry).map_err(|err| ServiceError::Setup(err.to_string()))?;
-    let unique_metrics = UniqueMetrics::register(&registry).map_err(|err| ServiceError::Setup(err.to_string()))?;
+    let metrics = ConnectorMetrics::register(&registry)
+        .map_err(|err| ServiceError::Setup(err.to_string()))?;
+    let unique_metrics =
+        UniqueMetrics::register(&registry).map_err(|err| ServiceError::Setup(err.to_string()))?;
     let clients = HttpClients::build(&settings.proxy, settings.extra_ca_certs.as_deref())
         .map_err(|err| ServiceError::Setup(err.to_string()))?;
     let runtime = PluginRuntime::new(RuntimeSettings {
@@ -79,8 +84,10 @@ pub async fn prepare(settings: &ServiceSettings, options: &ServiceOptions) -> Re
         tracing::error!(error = %error, "plugin refused");
     }
 
-    let loaded = config::load_tenants(&settings.tenant_config_path_pattern, |name| std::env::var(name).ok())
-        .map_err(|errors| ServiceError::Tenants(errors.to_string()))?;
+    let loaded = config::load_tenants(&settings.tenant_config_path_pattern, |name| {
+        std::env::var(name).ok()
+    })
+    .map_err(|errors| ServiceError::Tenants(errors.to_string()))?;
     for warning in &loaded.warnings {
         tracing::warn!("{warning}");
     }
@@ -94,11 +101,19 @@ pub async fn prepare(settings: &ServiceSettings, options: &ServiceOptions) -> Re
         unique_metrics,
         diagnostics: Diagnostics::from(settings.diagnostics_data_policy),
     };
-    Ok(Prepared { shared, registry, catalog, tenants: loaded.tenants })
+    Ok(Prepared {
+        shared,
+        registry,
+        catalog,
+        tenants: loaded.tenants,
+    })
 }
 
 /// [`prepare`], then assembles every tenant this replica runs.
-pub async fn start(settings: &ServiceSettings, options: &ServiceOptions) -> Result<Started, ServiceError> {
+pub async fn start(
+    settings: &ServiceSettings,
+    options: &ServiceOptions,
+) -> Result<Started, ServiceError> {
     let prepared = prepare(settings, options).await?;
     let mut tenants = Vec::new();
     let mut problems = Vec::new();
@@ -114,7 +129,11 @@ pub async fn start(settings: &ServiceSettings, options: &ServiceOptions) -> Resu
     if !problems.is_empty() {
         return Err(ServiceError::Tenants(problems.join("\n")));
     }
-    Ok(Started { shared: prepared.shared, registry: prepared.registry, tenants })
+    Ok(Started {
+        shared: prepared.shared,
+        registry: prepared.registry,
+        tenants,
+    })
 }
 
 /// Whether this replica runs `tenant`: not inactive, and in this replica's shard.
@@ -123,7 +142,11 @@ fn runs_here(settings: &ServiceSettings, tenant: &Tenant) -> bool {
         tracing::info!(tenantName = %tenant.name, "tenant is inactive: validated, not scheduled");
         return false;
     }
-    if settings.shard.as_ref().is_some_and(|shard| !shard.owns(&tenant.name)) {
+    if settings
+        .shard
+        .as_ref()
+        .is_some_and(|shard| !shard.owns(&tenant.name))
+    {
         tracing::info!(tenantName = %tenant.name, "tenant belongs to another shard");
         return false;
     }
@@ -134,8 +157,15 @@ fn runs_here(settings: &ServiceSettings, tenant: &Tenant) -> bool {
 pub async fn run(settings: ServiceSettings, options: ServiceOptions) -> Result<(), ServiceError> {
     let prepared = prepare(&settings, &options).await?;
     let history = Arc::new(SyncHistory::from_settings(&settings.health));
-    let (targets_sender, targets) = watch::channel(HealthTargets { tenants: Vec::new() });
-    let health = Arc::new(HealthChecker::new(history.clone(), targets, prepared.shared.clients.clone(), &settings.health));
+    let (targets_sender, targets) = watch::channel(HealthTargets {
+        tenants: Vec::new(),
+    });
+    let health = Arc::new(HealthChecker::new(
+        history.clone(),
+        targets,
+        prepared.shared.clients.clone(),
+        &settings.health,
+    ));
 
     let servers = CancellationToken::new();
     let api = server::bind(Listener::Api, server::api_address(&settings)).await?;
@@ -174,15 +204,24 @@ pub async fn run(settings: ServiceSettings, options: ServiceOptions) -> Result<(
     }
     tracing::info!(tenants = ?report.added, "service started");
     let state = Arc::new(Mutex::new(state));
-    let files = WatchedFiles { tenant_pattern: settings.tenant_config_path_pattern.clone(), plugin_dir: options.plugin_dir.clone() };
+    let files = WatchedFiles {
+        tenant_pattern: settings.tenant_config_path_pattern.clone(),
+        plugin_dir: options.plugin_dir.clone(),
+    };
     let watcher = tokio::spawn(reload::watch(state.clone(), files, cycles.clone()));
 
     wait_for_shutdown_signal().await;
-    tracing::info!(grace_seconds = SHUTDOWN_GRACE.as_secs(), "shutting down: no new cycles or items; waiting for items in flight");
+    tracing::info!(
+        grace_seconds = SHUTDOWN_GRACE.as_secs(),
+        "shutting down: no new cycles or items; waiting for items in flight"
+    );
     cycles.cancel();
     let _ = watcher.await;
     tracker.close();
-    if tokio::time::timeout(SHUTDOWN_GRACE, tracker.wait()).await.is_err() {
+    if tokio::time::timeout(SHUTDOWN_GRACE, tracker.wait())
+        .await
+        .is_err()
+    {
         tracing::warn!("cycles did not finish within the grace period; exiting anyway");
     }
     servers.cancel();

@@ -142,7 +142,15 @@ mod tests {
         });
         let tracker = TaskTracker::new();
         let shutdown = CancellationToken::new();
-        let scheduled = schedule_tenant("acme".into(), every_second(), job, FirstRun::Immediately, RunningFlag::default(), &tracker, &shutdown);
+        let scheduled = schedule_tenant(
+            "acme".into(),
+            every_second(),
+            job,
+            FirstRun::Immediately,
+            RunningFlag::default(),
+            &tracker,
+            &shutdown,
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
         assert_eq!(runs.load(Ordering::SeqCst), 1, "one cycle at start");
         tokio::time::sleep(Duration::from_millis(2100)).await;
@@ -172,7 +180,15 @@ mod tests {
         });
         let tracker = TaskTracker::new();
         let shutdown = CancellationToken::new();
-        let scheduled = schedule_tenant("slow".into(), every_second(), job, FirstRun::Immediately, RunningFlag::default(), &tracker, &shutdown);
+        let scheduled = schedule_tenant(
+            "slow".into(),
+            every_second(),
+            job,
+            FirstRun::Immediately,
+            RunningFlag::default(),
+            &tracker,
+            &shutdown,
+        );
         tokio::time::sleep(Duration::from_millis(2200)).await;
         assert_eq!(runs.load(Ordering::SeqCst), 1, "still the first cycle");
         assert!(scheduled.is_running());
@@ -203,8 +219,24 @@ mod tests {
             Arc::new(|| Box::pin(async { tokio::time::sleep(Duration::from_secs(3600)).await }));
         let tracker = TaskTracker::new();
         let shutdown = CancellationToken::new();
-        let _slow = schedule_tenant("stuck".into(), every_second(), blocked, FirstRun::Immediately, RunningFlag::default(), &tracker, &shutdown);
-        let _fast = schedule_tenant("fast".into(), every_second(), fast, FirstRun::Immediately, RunningFlag::default(), &tracker, &shutdown);
+        let _slow = schedule_tenant(
+            "stuck".into(),
+            every_second(),
+            blocked,
+            FirstRun::Immediately,
+            RunningFlag::default(),
+            &tracker,
+            &shutdown,
+        );
+        let _fast = schedule_tenant(
+            "fast".into(),
+            every_second(),
+            fast,
+            FirstRun::Immediately,
+            RunningFlag::default(),
+            &tracker,
+            &shutdown,
+        );
         tokio::time::sleep(Duration::from_millis(2200)).await;
         assert!(
             fast_runs.load(Ordering::SeqCst) >= 2,

@@ -83,11 +83,21 @@ impl ServiceState {
         let mut report = ReloadReport::default();
         let wanted: BTreeMap<TenantName, Tenant> = tenants
             .into_iter()
-            .filter(|tenant| self.settings.shard.as_ref().is_none_or(|shard| shard.owns(&tenant.name)))
+            .filter(|tenant| {
+                self.settings
+                    .shard
+                    .as_ref()
+                    .is_none_or(|shard| shard.owns(&tenant.name))
+            })
             .filter(|tenant| tenant.status != TenantStatus::Inactive)
             .map(|tenant| (tenant.name.clone(), tenant))
             .collect();
-        let gone: Vec<TenantName> = self.tenants.keys().filter(|name| !wanted.contains_key(*name)).cloned().collect();
+        let gone: Vec<TenantName> = self
+            .tenants
+            .keys()
+            .filter(|name| !wanted.contains_key(*name))
+            .cloned()
+            .collect();
         for name in gone {
             if let Some(entry) = self.tenants.remove(&name) {
                 entry.schedule.unschedule();
@@ -121,7 +131,9 @@ impl ServiceState {
         let mut catalog = fresh;
         for error in errors {
             tracing::error!(error = %error, "plugin reload rejected; the previous version keeps serving");
-            let kept = error.location().and_then(|location| self.plugin_at(location));
+            let kept = error
+                .location()
+                .and_then(|location| self.plugin_at(location));
             if let Some((id, plugin)) = kept {
                 self.record_reload(&id, PluginReloadResult::Rejected);
                 catalog.insert(plugin);
@@ -141,7 +153,10 @@ impl ServiceState {
         }
         let mut changed = Vec::new();
         for (id, plugin) in catalog.iter() {
-            let same = self.catalog.get(id).is_some_and(|old| Arc::ptr_eq(&old, plugin));
+            let same = self
+                .catalog
+                .get(id)
+                .is_some_and(|old| Arc::ptr_eq(&old, plugin));
             if !same {
                 self.record_reload(id, PluginReloadResult::Accepted);
                 changed.push(id.to_string());
@@ -151,11 +166,19 @@ impl ServiceState {
         let affected: Vec<Arc<Tenant>> = self
             .tenants
             .values()
-            .filter(|entry| changed.iter().any(|id| id == entry.tenant.plugin_id().as_str()))
+            .filter(|entry| {
+                changed
+                    .iter()
+                    .any(|id| id == entry.tenant.plugin_id().as_str())
+            })
             .map(|entry| entry.tenant.clone())
             .collect();
         for tenant in affected {
-            let running = self.tenants.get(&tenant.name).map(|entry| entry.schedule.running_flag()).unwrap_or_default();
+            let running = self
+                .tenants
+                .get(&tenant.name)
+                .map(|entry| entry.schedule.running_flag())
+                .unwrap_or_default();
             if let Err(reason) = self.schedule(tenant, FirstRun::AtNextTick, running) {
                 tracing::error!("{reason}");
             }
@@ -163,8 +186,14 @@ impl ServiceState {
         changed
     }
 
-    fn schedule(&mut self, tenant: Arc<Tenant>, first_run: FirstRun, running: RunningFlag) -> Result<(), String> {
-        let resources = assemble(tenant.clone(), &self.catalog, &self.shared).map_err(|err| err.to_string())?;
+    fn schedule(
+        &mut self,
+        tenant: Arc<Tenant>,
+        first_run: FirstRun,
+        running: RunningFlag,
+    ) -> Result<(), String> {
+        let resources =
+            assemble(tenant.clone(), &self.catalog, &self.shared).map_err(|err| err.to_string())?;
         let unique_auth = resources.unique_auth.clone();
         let job = cycle_job(resources, self.history.clone(), self.cycles.clone());
         let schedule = schedule_tenant(
@@ -176,13 +205,23 @@ impl ServiceState {
             &self.tracker,
             &self.cycles,
         );
-        if let Some(old) = self.tenants.insert(tenant.name.clone(), TenantEntry { tenant, schedule, unique_auth }) {
+        if let Some(old) = self.tenants.insert(
+            tenant.name.clone(),
+            TenantEntry {
+                tenant,
+                schedule,
+                unique_auth,
+            },
+        ) {
             old.schedule.unschedule();
         }
         Ok(())
     }
 
-    fn plugin_at(&self, location: &Path) -> Option<(String, Arc<crate::plugin_runtime::LoadedPlugin>)> {
+    fn plugin_at(
+        &self,
+        location: &Path,
+    ) -> Option<(String, Arc<crate::plugin_runtime::LoadedPlugin>)> {
         self.catalog
             .iter()
             .find(|(_, plugin)| plugin.location == location)

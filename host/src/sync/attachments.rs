@@ -61,7 +61,12 @@ pub async fn ingest_attachments(
 ) -> bool {
     let concurrency = env.ctx.tenant.processing.concurrency.get() as usize;
     let total = work.len();
-    let started = run_bounded(work.iter().map(|item| ingest_attachment(env, item)), concurrency, shutdown).await;
+    let started = run_bounded(
+        work.iter().map(|item| ingest_attachment(env, item)),
+        concurrency,
+        shutdown,
+    )
+    .await;
     started == total
 }
 

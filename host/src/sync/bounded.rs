@@ -11,7 +11,11 @@ use tokio_util::sync::CancellationToken;
 ///
 /// A plain loop rather than stream combinators with closures over borrowed items: those make the
 /// cycle's future fail the `Send` check the scheduler's `tokio::spawn` needs.
-pub async fn run_bounded<Fut>(tasks: impl Iterator<Item = Fut>, concurrency: usize, shutdown: &CancellationToken) -> usize
+pub async fn run_bounded<Fut>(
+    tasks: impl Iterator<Item = Fut>,
+    concurrency: usize,
+    shutdown: &CancellationToken,
+) -> usize
 where
     Fut: Future<Output = ()>,
 {

@@ -105,7 +105,11 @@ pub struct CleanupContext {
 impl CycleContext {
     /// The subset a cleanup uses.
     pub fn cleanup_context(&self) -> CleanupContext {
-        CleanupContext { tenant: self.tenant.clone(), unique: self.unique.clone(), metrics: self.metrics.clone() }
+        CleanupContext {
+            tenant: self.tenant.clone(),
+            unique: self.unique.clone(),
+            metrics: self.metrics.clone(),
+        }
     }
 }
 

@@ -42,7 +42,10 @@ pub async fn ingest_pages(
             return false;
         }
         let fetched = fetch(env, batch).await;
-        let tasks = batch.iter().zip(fetched).map(|(page, outcome)| ingest_page(env, page, outcome));
+        let tasks = batch
+            .iter()
+            .zip(fetched)
+            .map(|(page, outcome)| ingest_page(env, page, outcome));
         let started = run_bounded(tasks, concurrency, shutdown).await;
         if started < batch.len() {
             return false;
