@@ -1,6 +1,8 @@
 //! The compiled-component cache: a restart loads from it; a corrupt entry is recompiled, never
 //! trusted.
 
+#![allow(clippy::unwrap_used)] // tests report broken assumptions by panicking
+
 use std::path::Path;
 
 use connector_host::plugin_runtime::{CacheOutcome, PluginPackage, PluginRuntime, RuntimeSettings};

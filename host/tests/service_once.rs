@@ -16,6 +16,7 @@ fn scenario() -> Scenario {
         data_center: vec![data_center(DC_NAME, vec![space(4001, "OPS", 200, 4)])],
         unique: unique(&["scope-cloud", "scope-dc"]),
         faults: Vec::new(),
+        documents: None,
     }
 }
 

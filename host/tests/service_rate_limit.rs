@@ -34,6 +34,7 @@ fn scenario() -> Scenario {
         data_center: vec![data_center("dc-rate", vec![ops])],
         unique: unique(&["scope-root"]),
         faults: Vec::new(),
+        documents: None,
     }
 }
 

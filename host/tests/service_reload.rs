@@ -3,6 +3,8 @@
 //! the old one keeps serving, a removed tenant is unscheduled, and a tenant set to `deleted`
 //! starts its cleanup.
 
+#![allow(clippy::unwrap_used)] // tests report broken assumptions by panicking
+
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::path::Path;

@@ -19,6 +19,7 @@ fn scenario() -> Scenario {
         ],
         unique: unique(&["scope-good", "scope-flaky"]),
         faults: Vec::new(),
+        documents: None,
     }
 }
 

@@ -16,6 +16,7 @@ async fn ticks_during_a_slow_cycle_are_skipped_and_cycles_never_overlap() {
         data_center: vec![data_center("dc-a", vec![space(4001, "OPS", 200, 5)])],
         unique: unique(&["scope-root"]),
         faults: vec![slow_uploads(600)],
+        documents: None,
     })
     .await;
     let tenants = Tenants::new();

@@ -25,6 +25,7 @@ fn scenario() -> Scenario {
         ],
         unique: unique(&["scope-acme", "scope-onprem", "scope-legacy"]),
         faults: Vec::new(),
+        documents: None,
     }
 }
 

@@ -33,6 +33,7 @@ async fn three_shards_sync_every_tenant_exactly_once_between_them() {
         data_center: Vec::new(),
         unique: unique(&root_refs),
         faults: Vec::new(),
+        documents: None,
     })
     .await;
     let tenants = Tenants::new();

@@ -23,6 +23,7 @@ async fn sigterm_during_ingestion_finishes_items_in_flight_and_leaves_none_half_
         )],
         unique: unique(&["scope-root"]),
         faults: vec![slow_uploads(700)],
+        documents: None,
     })
     .await;
     let tenants = Tenants::new();

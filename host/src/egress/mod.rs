@@ -316,10 +316,10 @@ impl SourceEgress {
             |outcome| match outcome {
                 Ok(answer) if retry::is_transient_status(answer.status()) => {
                     let retry_after = answer.retry_after();
-                    if answer.status() == StatusCode::TOO_MANY_REQUESTS.as_u16() {
-                        if let Some(pause) = retry_after {
-                            self.limiter.pause_for(pause);
-                        }
+                    if answer.status() == StatusCode::TOO_MANY_REQUESTS.as_u16()
+                        && let Some(pause) = retry_after
+                    {
+                        self.limiter.pause_for(pause);
                     }
                     Verdict::Retry { retry_after }
                 }
@@ -349,14 +349,15 @@ impl SourceEgress {
             let scope = self.ensure_allowed(&url).map_err(AttemptError::permanent)?;
             credentials_allowed &= url.origin() == first_origin;
             let mut headers = prepared.headers.clone();
-            if credentials_allowed && scope == CredentialScope::Attach {
-                if let Some(credentials) = &self.credentials {
-                    let value = credentials
-                        .authorization_header()
-                        .await
-                        .map_err(|err| AttemptError::permanent(err.into()))?;
-                    headers.insert(AUTHORIZATION, value);
-                }
+            if credentials_allowed
+                && scope == CredentialScope::Attach
+                && let Some(credentials) = &self.credentials
+            {
+                let value = credentials
+                    .authorization_header()
+                    .await
+                    .map_err(|err| AttemptError::permanent(err.into()))?;
+                headers.insert(AUTHORIZATION, value);
             }
             let mut builder = self
                 .client

@@ -143,16 +143,16 @@ impl PluginTask {
         )
         .await;
         let batch = self.finish("next-batch", outcome)?;
-        if let source::Batch::Items(items) = &batch {
-            if items.is_empty() || items.len() > max as usize {
-                return Err(self.contract_violation(
-                    "next-batch",
-                    format!(
-                        "returned {} items; a batch must hold 1 to {max}",
-                        items.len()
-                    ),
-                ));
-            }
+        if let source::Batch::Items(items) = &batch
+            && (items.is_empty() || items.len() > max as usize)
+        {
+            return Err(self.contract_violation(
+                "next-batch",
+                format!(
+                    "returned {} items; a batch must hold 1 to {max}",
+                    items.len()
+                ),
+            ));
         }
         Ok(batch)
     }
