@@ -26,7 +26,7 @@ pub enum CycleAbort {
     },
     #[error("the plugin reported an empty source instance id")]
     EmptyInstanceId,
-    #[error("the plugin reported source kind {kind:?}, which Unique does not know")]
+    #[error("the plugin reported an empty source kind ({kind:?})")]
     UnknownSourceKind { kind: String },
     #[error(
         "the root scope {scope_id} belongs to another source instance: its external id is {found:?}, \

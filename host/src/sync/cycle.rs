@@ -209,11 +209,12 @@ fn source_identity(identity: source::SourceIdentity) -> Result<SourceIdentity, C
     let kind = match identity.kind.as_str() {
         "ATLASSIAN_CONFLUENCE_CLOUD" => SourceKind::ConfluenceCloud,
         "ATLASSIAN_CONFLUENCE_ONPREM" => SourceKind::ConfluenceDataCenter,
-        _ => {
+        kind if kind.trim().is_empty() => {
             return Err(CycleAbort::UnknownSourceKind {
                 kind: identity.kind,
             });
         }
+        other => SourceKind::Other(other.to_owned()),
     };
     Ok(SourceIdentity {
         instance_id: identity.instance_id,
@@ -267,7 +268,7 @@ async fn diff_spaces(
             &ctx.unique,
             &ctx.metrics,
             &partial_key,
-            source.kind,
+            source.kind.clone(),
             &source.name,
             list,
         )

@@ -101,7 +101,7 @@ impl ItemEnv<'_> {
             metadata,
             ingestion_config,
             scope_id,
-            source_kind: self.source.kind,
+            source_kind: self.source.kind.clone(),
             confluence_base_url: self.source.name.clone(),
             store_internally: self.ctx.tenant.ingestion.store_internally,
         }

@@ -56,13 +56,16 @@ pub struct DeletionCount {
     pub failed: usize,
 }
 
-/// `sourceKind` of G12 and U1: which Confluence flavour the content comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// `sourceKind` of G12 and U1: which kind of source the content comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub enum SourceKind {
     #[serde(rename = "ATLASSIAN_CONFLUENCE_CLOUD")]
     ConfluenceCloud,
     #[serde(rename = "ATLASSIAN_CONFLUENCE_ONPREM")]
     ConfluenceDataCenter,
+    /// A third-party plugin's own kind, sent as the plugin reports it.
+    #[serde(untagged)]
+    Other(String),
 }
 
 /// The variables of a G12 `ContentUpsert` (unique-api.md §8). Register and finalize send the same
