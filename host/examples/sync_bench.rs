@@ -145,7 +145,10 @@ impl Bench<'_> {
         let empty = self.work.join("no-tenants");
         std::fs::create_dir_all(&empty)?;
         let mut command = self.connector(&empty);
-        command.args(["sync", "--once", "--tenant", "warm-up"]);
+        // It then stops for want of tenants, as intended: its complaint is not shown.
+        command
+            .args(["sync", "--once", "--tenant", "warm-up"])
+            .stderr(std::process::Stdio::null());
         let (_, usage) = run_measured(command, File::create(self.work.join("warm-up.log"))?)?;
         Ok(usage)
     }
@@ -256,6 +259,20 @@ impl Bench<'_> {
         };
         tokio::time::sleep(SETTLE).await;
         let rss = status_field_kib(child.id(), "VmRSS:");
+        // Anonymous (heap, stacks) versus file-backed (the binary's and the cached plugins'
+        // code) pages: the two parts of the idle figure have different causes.
+        let part = |field| status_field_kib(child.id(), field).map_or(0.0, mib);
+        println!(
+            "  idle: RssAnon {:.1} MiB, RssFile {:.1} MiB, threads {}",
+            part("RssAnon:"),
+            part("RssFile:"),
+            std::fs::read_to_string(format!("/proc/{}/status", child.id()))
+                .ok()
+                .and_then(|status| status
+                    .lines()
+                    .find_map(|line| line.strip_prefix("Threads:").map(|n| n.trim().to_owned())))
+                .unwrap_or_default()
+        );
         let _ = child.kill(); // our own child, by its handle
         let _ = child.wait();
         drop(sim);

@@ -18,6 +18,8 @@ pub struct Usage {
     pub wall: Duration,
     /// User + system CPU seconds of the process and all its threads.
     pub cpu_seconds: f64,
+    /// The system (kernel) part of `cpu_seconds`.
+    pub system_seconds: f64,
     /// `VmHWM`: the largest resident set the process ever had.
     pub peak_rss_kib: u64,
 }
@@ -71,12 +73,15 @@ pub fn run_measured(
         }
     };
     let wall = started.elapsed();
-    let cpu_seconds = children_cpu_seconds()? - before;
+    let after = children_cpu_seconds()?;
+    let cpu_seconds = after.0 + after.1 - before.0 - before.1;
+    let system_seconds = after.1 - before.1;
     Ok((
         status,
         Usage {
             wall,
             cpu_seconds,
+            system_seconds,
             peak_rss_kib,
         },
     ))
@@ -95,8 +100,9 @@ pub fn status_field_kib(pid: u32, field: &str) -> Option<u64> {
     })
 }
 
-/// CPU seconds of this process's reaped children (`cutime` + `cstime` of `/proc/self/stat`).
-fn children_cpu_seconds() -> Result<f64, ProcessError> {
+/// User and system CPU seconds of this process's reaped children (`cutime`, `cstime` of
+/// `/proc/self/stat`).
+fn children_cpu_seconds() -> Result<(f64, f64), ProcessError> {
     let path = Path::new("/proc/self/stat");
     let proc_error = |reason: String| ProcessError::Proc {
         path: path.display().to_string(),
@@ -117,5 +123,5 @@ fn children_cpu_seconds() -> Result<f64, ProcessError> {
             .map(|ticks| ticks as f64 / TICKS_PER_SECOND)
             .ok_or_else(|| proc_error(format!("field {} is missing or not a number", index + 3)))
     };
-    Ok(tick(13)? + tick(14)?)
+    Ok((tick(13)?, tick(14)?))
 }

@@ -137,7 +137,7 @@ pub fn print_report(runs: &[Run], idle_rss_kib: u64, compile: &Usage) {
         "\nRuns (each cycle is its own `confluence-connector sync --once` process, startup included)"
     );
     println!(
-        "{:<4} {:>4} {:<10} {:>7} {:>7} {:>8} {:>8} {:>9} {:>8} {:>9} {:>9} {:>10} {:>8}",
+        "{:<4} {:>4} {:<10} {:>7} {:>7} {:>8} {:>8} {:>9} {:>8} {:>7} {:>9} {:>8} {:>10} {:>8}",
         "run",
         "conc",
         "cycle",
@@ -147,6 +147,7 @@ pub fn print_report(runs: &[Run], idle_rss_kib: u64, compile: &Usage) {
         "wall s",
         "cycle s",
         "CPU s",
+        "sys s",
         "peak MiB",
         "Conf req",
         "Conf/page",
@@ -154,7 +155,7 @@ pub fn print_report(runs: &[Run], idle_rss_kib: u64, compile: &Usage) {
     );
     for run in runs {
         println!(
-            "{:<4} {:>4} {:<10} {:>7} {:>7} {:>8} {:>8.1} {:>9.1} {:>8.2} {:>9.1} {:>8} {:>10.4} {:>8.2}{}",
+            "{:<4} {:>4} {:<10} {:>7} {:>7} {:>8} {:>8.1} {:>9.1} {:>8.2} {:>7.2} {:>9.1} {:>8} {:>10.4} {:>8.2}{}",
             run.scenario,
             run.concurrency,
             run.kind_name(),
@@ -164,6 +165,7 @@ pub fn print_report(runs: &[Run], idle_rss_kib: u64, compile: &Usage) {
             run.usage.wall.as_secs_f64(),
             run.cycle.duration_ms as f64 / 1000.0,
             run.usage.cpu_seconds,
+            run.usage.system_seconds,
             mib(run.usage.peak_rss_kib),
             run.requests.confluence,
             run.confluence_per_page(),
