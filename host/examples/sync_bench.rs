@@ -39,8 +39,10 @@ use tenants::TenantSpec;
 
 /// Tenants of the idle run.
 const IDLE_TENANTS: usize = 10;
-/// How long the service must have been quiet before its idle RSS is read.
-const SETTLE: Duration = Duration::from_secs(5);
+/// When the idle service's RSS is read, after its first cycles: soon, and once idle pooled
+/// connections have expired (reqwest's pool idle timeout is 90 s), as between real cycles. The
+/// last reading is the idle figure.
+const IDLE_READINGS: [Duration; 2] = [Duration::from_secs(5), Duration::from_secs(95)];
 /// The idle run gives up waiting for first cycles after this long.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(600);
 
@@ -257,22 +259,18 @@ impl Bench<'_> {
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         };
-        tokio::time::sleep(SETTLE).await;
-        let rss = status_field_kib(child.id(), "VmRSS:");
-        // Anonymous (heap, stacks) versus file-backed (the binary's and the cached plugins'
-        // code) pages: the two parts of the idle figure have different causes.
-        let part = |field| status_field_kib(child.id(), field).map_or(0.0, mib);
-        println!(
-            "  idle: RssAnon {:.1} MiB, RssFile {:.1} MiB, threads {}",
-            part("RssAnon:"),
-            part("RssFile:"),
-            std::fs::read_to_string(format!("/proc/{}/status", child.id()))
-                .ok()
-                .and_then(|status| status
-                    .lines()
-                    .find_map(|line| line.strip_prefix("Threads:").map(|n| n.trim().to_owned())))
-                .unwrap_or_default()
-        );
+        let cycles_took = started.elapsed();
+        let idle_since = Instant::now();
+        let mut rss = None;
+        for after in IDLE_READINGS {
+            tokio::time::sleep(after.saturating_sub(idle_since.elapsed())).await;
+            rss = status_field_kib(child.id(), "VmRSS:");
+            println!(
+                "  idle {:>3} s: {}",
+                after.as_secs(),
+                memory_parts(child.id())
+            );
+        }
         let _ = child.kill(); // our own child, by its handle
         let _ = child.wait();
         drop(sim);
@@ -280,7 +278,7 @@ impl Bench<'_> {
         let failed = cycles.iter().filter(|cycle| !cycle.succeeded).count();
         println!(
             "  {finished} of {IDLE_TENANTS} first cycles finished ({failed} failed) in {:.1} s, {} pages synced",
-            started.elapsed().as_secs_f64() - SETTLE.as_secs_f64(),
+            cycles_took.as_secs_f64(),
             cycles.iter().map(|cycle| cycle.pages_new).sum::<u64>()
         );
         match rss {
@@ -335,6 +333,26 @@ fn binaries() -> anyhow::Result<Binaries> {
         }
     }
     Ok(binaries)
+}
+
+/// `VmRSS` split into anonymous (heap, stacks) and file-backed (the binary's code) pages, whose
+/// causes differ, and the thread count.
+fn memory_parts(pid: u32) -> String {
+    let part = |field| status_field_kib(pid, field).map_or(0.0, mib);
+    let threads = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|line| Some(line.strip_prefix("Threads:")?.trim().to_owned()))
+        })
+        .unwrap_or_default();
+    format!(
+        "VmRSS {:.1} MiB (RssAnon {:.1}, RssFile {:.1}), {threads} threads",
+        part("VmRSS:"),
+        part("RssAnon:"),
+        part("RssFile:")
+    )
 }
 
 /// A port free right now on loopback.
