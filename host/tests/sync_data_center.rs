@@ -25,6 +25,7 @@ dataCenter:
   - name: dc-1
     contextPath: /confluence
     instanceId: dc-instance-1
+    oauthClients: [{ clientId: dc-client, clientSecret: dc-secret }]
     personalAccessTokens: [pat-1]
     basicUsers: [{ username: alice, password: wonderland }]
     spaces:
@@ -122,6 +123,15 @@ async fn assert_data_center_cycle(auth: &str, unique: UniqueMode) {
 #[tokio::test]
 async fn data_center_with_a_personal_access_token_and_cluster_local_unique() {
     assert_data_center_cycle("{ mode: pat, token: pat-1 }", UniqueMode::ClusterLocal).await;
+}
+
+#[tokio::test]
+async fn data_center_with_oauth_client_credentials_and_cluster_local_unique() {
+    assert_data_center_cycle(
+        "{ mode: oauth_2lo, clientId: dc-client, clientSecret: dc-secret }",
+        UniqueMode::ClusterLocal,
+    )
+    .await;
 }
 
 #[tokio::test]
