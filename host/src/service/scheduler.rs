@@ -151,12 +151,12 @@ mod tests {
             &tracker,
             &shutdown,
         );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        assert_eq!(runs.load(Ordering::SeqCst), 1, "one cycle at start");
-        tokio::time::sleep(Duration::from_millis(2100)).await;
+        // Start-up run plus one per second: after 3.5 s, 4 runs (3 to 5 with a loaded machine
+        // and the phase of the first second).
+        tokio::time::sleep(Duration::from_millis(3500)).await;
         let after_ticks = runs.load(Ordering::SeqCst);
         assert!(
-            (3..=4).contains(&after_ticks),
+            (3..=5).contains(&after_ticks),
             "start + one per second: {after_ticks}"
         );
         assert_eq!(scheduled.skipped_ticks(), 0);
@@ -168,6 +168,38 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_new_schedule_runs_at_once_without_waiting_for_a_tick() {
+        let runs = Arc::new(AtomicU32::new(0));
+        let counter = runs.clone();
+        let job: CycleJob = Arc::new(move || {
+            let counter = counter.clone();
+            Box::pin(async move {
+                counter.fetch_add(1, Ordering::SeqCst);
+            })
+        });
+        let tracker = TaskTracker::new();
+        let shutdown = CancellationToken::new();
+        let yearly = CronSchedule::parse("0 0 1 1 *").unwrap();
+        let _scheduled = schedule_tenant(
+            "acme".into(),
+            yearly,
+            job,
+            FirstRun::Immediately,
+            RunningFlag::default(),
+            &tracker,
+            &shutdown,
+        );
+        for _ in 0..100 {
+            if runs.load(Ordering::SeqCst) == 1 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert_eq!(runs.load(Ordering::SeqCst), 1, "one cycle at start");
+        shutdown.cancel();
+    }
+
+    #[tokio::test]
     async fn a_tick_during_a_running_cycle_is_skipped_not_queued() {
         let runs = Arc::new(AtomicU32::new(0));
         let counter = runs.clone();
@@ -175,7 +207,7 @@ mod tests {
             let counter = counter.clone();
             Box::pin(async move {
                 counter.fetch_add(1, Ordering::SeqCst);
-                tokio::time::sleep(Duration::from_millis(2500)).await;
+                tokio::time::sleep(Duration::from_millis(4500)).await;
             })
         });
         let tracker = TaskTracker::new();
@@ -199,7 +231,7 @@ mod tests {
         scheduled.unschedule();
         shutdown.cancel();
         tracker.close();
-        tokio::time::timeout(Duration::from_secs(4), tracker.wait())
+        tokio::time::timeout(Duration::from_secs(8), tracker.wait())
             .await
             .expect("the running cycle finishes");
         assert!(!scheduled.is_running(), "the running cycle finished");
