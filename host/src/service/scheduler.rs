@@ -126,6 +126,16 @@ mod tests {
     use std::sync::atomic::AtomicU32;
     use std::time::Duration;
 
+    /// A cycle that only counts its runs in `runs`.
+    fn counting_job(runs: Arc<AtomicU32>) -> CycleJob {
+        Arc::new(move || {
+            let runs = runs.clone();
+            Box::pin(async move {
+                runs.fetch_add(1, Ordering::SeqCst);
+            })
+        })
+    }
+
     fn every_second() -> CronSchedule {
         CronSchedule::parse("* * * * * *").expect("a valid cron")
     }
@@ -133,13 +143,7 @@ mod tests {
     #[tokio::test]
     async fn a_tenant_runs_at_start_then_on_each_tick() {
         let runs = Arc::new(AtomicU32::new(0));
-        let counter = runs.clone();
-        let job: CycleJob = Arc::new(move || {
-            let counter = counter.clone();
-            Box::pin(async move {
-                counter.fetch_add(1, Ordering::SeqCst);
-            })
-        });
+        let job = counting_job(runs.clone());
         let tracker = TaskTracker::new();
         let shutdown = CancellationToken::new();
         let scheduled = schedule_tenant(
@@ -170,13 +174,7 @@ mod tests {
     #[tokio::test]
     async fn a_new_schedule_runs_at_once_without_waiting_for_a_tick() {
         let runs = Arc::new(AtomicU32::new(0));
-        let counter = runs.clone();
-        let job: CycleJob = Arc::new(move || {
-            let counter = counter.clone();
-            Box::pin(async move {
-                counter.fetch_add(1, Ordering::SeqCst);
-            })
-        });
+        let job = counting_job(runs.clone());
         let tracker = TaskTracker::new();
         let shutdown = CancellationToken::new();
         let yearly = CronSchedule::parse("0 0 1 1 *").unwrap();
@@ -240,13 +238,7 @@ mod tests {
     #[tokio::test]
     async fn tenants_never_wait_for_each_other() {
         let fast_runs = Arc::new(AtomicU32::new(0));
-        let counter = fast_runs.clone();
-        let fast: CycleJob = Arc::new(move || {
-            let counter = counter.clone();
-            Box::pin(async move {
-                counter.fetch_add(1, Ordering::SeqCst);
-            })
-        });
+        let fast = counting_job(fast_runs.clone());
         let blocked: CycleJob =
             Arc::new(|| Box::pin(async { tokio::time::sleep(Duration::from_secs(3600)).await }));
         let tracker = TaskTracker::new();
